@@ -20,6 +20,9 @@ from catalogage.db import Database
 from catalogage.db.session import create_engine
 from catalogage.errors import install_error_handlers
 from catalogage.organizations.routes import router as organizations_router
+from catalogage.search import ceiling
+from catalogage.search.cache import GenerationCache
+from catalogage.search.routes import router as search_router
 from catalogage.security import SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
@@ -55,6 +58,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogs_router,
         datasets_router,
         vocabularies_router,
+        search_router,
     ):
         app.include_router(router)
+    app.state.search_cache = GenerationCache(
+        settings.search_cache_entries, settings.search_cache_megabytes * 1024 * 1024
+    )
+    if settings.bench_ceiling_endpoint:
+        app.include_router(ceiling.router)
     return app

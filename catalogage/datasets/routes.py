@@ -37,10 +37,16 @@ async def list_datasets(
     format: Annotated[list[str], Query()] = [],  # noqa: B006
     visibility: Annotated[list[Visibility], Query()] = [],  # noqa: B006
     updated_since: datetime | None = None,
-    sort: service.Sort = service.Sort.UPDATED_DESC,
+    q: Annotated[str, Query(max_length=200, description="Full-text search (see /search/)")] = "",
+    sort: Annotated[
+        service.Sort | None, Query(description="Default: relevance with q, else -updated_at")
+    ] = None,
 ) -> list[DatasetRead]:
     """Datasets the caller may see. Several values of one filter are OR'ed."""
+    if sort is None:
+        sort = service.Sort.RELEVANCE if q.strip() else service.Sort.UPDATED_DESC
     filters = service.DatasetFilters(
+        text=q,
         organizations=organization,
         tags=tag,
         formats=format,

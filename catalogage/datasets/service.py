@@ -29,6 +29,7 @@ from catalogage.errors import (
 )
 from catalogage.history import service as history
 from catalogage.organizations.models import Organization
+from catalogage.search import service as search
 from catalogage.vocabularies import service as vocabularies
 
 #: Fields recorded in history and compared for diffs (everything a user edits).
@@ -42,6 +43,8 @@ class Sort(StrEnum):
     TITLE_DESC = "-title"
     CREATED = "created_at"
     CREATED_DESC = "-created_at"
+    #: Best match first (with `q`; without it, same as -updated_at).
+    RELEVANCE = "relevance"
 
 
 _ORDER: dict[Sort, tuple[UnaryExpression[Any], UnaryExpression[Any]]] = {
@@ -61,6 +64,8 @@ class DatasetFilters:
     formats: list[str] = field(default_factory=list)
     visibility: list[Visibility] = field(default_factory=list)
     updated_since: datetime | None = None
+    #: Search box text (see catalogage/search/query.py).
+    text: str = ""
 
 
 def snapshot(dataset: Dataset) -> dict[str, Any]:
@@ -69,8 +74,15 @@ def snapshot(dataset: Dataset) -> dict[str, Any]:
     return DatasetFields.model_construct(**values).model_dump(mode="json")
 
 
-def _filtered(statement: Select[Any], viewer: User | None, filters: DatasetFilters) -> Select[Any]:
+def _filtered(
+    statement: Select[Any],
+    viewer: User | None,
+    filters: DatasetFilters,
+    text_match: search.TextMatch | None,
+) -> Select[Any]:
     statement = statement.where(visible_to(visible_organizations(viewer)))
+    if text_match is not None:
+        statement = statement.where(text_match.condition)
     if filters.organizations:
         statement = statement.where(Dataset.organization_siret.in_(filters.organizations))
     if filters.tags:
@@ -95,12 +107,21 @@ async def list_datasets(
     limit: int = 20,
 ) -> tuple[Sequence[Dataset], int]:
     """One page of the datasets `viewer` may see, and how many there are in all."""
+    text_match = await search.text_match(session, filters.text) if filters.text else None
     total = await session.scalar(
-        _filtered(select(func.count()).select_from(Dataset), viewer, filters)
+        _filtered(select(func.count()).select_from(Dataset), viewer, filters, text_match)
     )
+    if sort is Sort.RELEVANCE:
+        order = (
+            (text_match.rank.desc(), Dataset.id.asc())
+            if text_match is not None
+            else _ORDER[Sort.UPDATED_DESC]
+        )
+    else:
+        order = _ORDER[sort]
     page = await session.scalars(
-        _filtered(select(Dataset), viewer, filters)
-        .order_by(*_ORDER[sort])
+        _filtered(select(Dataset), viewer, filters, text_match)
+        .order_by(*order)
         .offset(offset)
         .limit(limit)
     )

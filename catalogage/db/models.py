@@ -5,6 +5,7 @@ from catalogage.catalogs.models import Catalog, ExtraField
 from catalogage.datasets.models import Dataset
 from catalogage.history.models import HistoryEntry
 from catalogage.organizations.models import Organization
+from catalogage.search.models import SearchState
 from catalogage.vocabularies.models import Format, License, Tag
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "LoginThrottle",
     "Membership",
     "Organization",
+    "SearchState",
     "Tag",
     "User",
 ]
