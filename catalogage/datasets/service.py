@@ -175,7 +175,7 @@ async def _normalized(session: AsyncSession, siret: str, data: DatasetFields) ->
         formats = []
     if errors:
         raise ValidationFailed(errors)
-    values = data.model_dump(exclude={"extra_fields"})
+    values = data.model_dump(include=set(TRACKED_FIELDS) - {"extra_fields"})
     values["keywords"] = await vocabularies.canonical_tags(session, data.keywords)
     values["formats"] = formats
     values["contact_emails"] = list(dict.fromkeys(values["contact_emails"]))
