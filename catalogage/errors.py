@@ -12,6 +12,7 @@ with a bare 500.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -106,6 +107,10 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
 
 
+#: Model-level validators name the field they reject as a message prefix: "field: why".
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
 def validation_fields(errors: list[Any]) -> list[FieldError]:
     """Turn pydantic errors into FieldErrors; `field` drops the `body`/`query` prefix
     and list indexes, so `["body", "contact_emails", 0]` names `contact_emails`."""
@@ -117,6 +122,10 @@ def validation_fields(errors: list[Any]) -> list[FieldError]:
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = "unknown field"
+        prefixed = _FIELD_PREFIX.match(message)
+        if prefixed:
+            names.append(prefixed.group(1))
+            message = prefixed.group(2)
         fields.append(FieldError(".".join(names) or "body", message, loc))
     return fields
 
