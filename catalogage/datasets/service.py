@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -70,8 +70,15 @@ class DatasetFilters:
 
 def snapshot(dataset: Dataset) -> dict[str, Any]:
     """The tracked fields as JSON values (dates as ISO strings)."""
-    values = {name: getattr(dataset, name) for name in TRACKED_FIELDS}
-    return DatasetFields.model_construct(**values).model_dump(mode="json")
+    values: dict[str, Any] = {}
+    for name in TRACKED_FIELDS:
+        value = getattr(dataset, name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, list | dict):
+            value = value.copy()
+        values[name] = value
+    return values
 
 
 def _filtered(
