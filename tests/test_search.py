@@ -70,11 +70,10 @@ def test_highlights_escape_user_html_and_mark_matches(client: httpx.Client, worl
         "<mark>Forêt</mark> &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; "
         "&amp; &lt;b&gt;bois&lt;/b&gt;"
     )
-    assert "<img" not in item["description_html"]
-    assert "&lt;img" in item["description_html"]
     assert "<mark>forêt</mark>" in item["description_html"]
-    stripped = item["title_html"].replace("<mark>", "").replace("</mark>", "")
-    assert "<" not in stripped and ">" not in stripped
+    for html in (item["title_html"], item["description_html"]):
+        stripped = html.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in stripped and ">" not in stripped
 
 
 def test_sentinel_characters_typed_by_users_do_not_become_marks(

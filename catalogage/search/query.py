@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, func, literal
 from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
 
 from catalogage.search.lexicon import related_words
+from catalogage.vocabularies.normalize import fold
 
 #: Stemming, unaccented configuration (migration 0002).
 CONFIG = "catalogage_fr"
@@ -35,6 +36,12 @@ SIMPLE_CONFIG = "catalogage_simple"
 MAX_QUERY_LENGTH = 200
 #: Shortest last word matched as a prefix (one letter would match most of the catalog).
 MIN_PREFIX_LENGTH = 2
+
+#: Words the French configuration keeps although they carry no meaning: PostgreSQL's
+#: stop list misses "les" and, since accents are removed before it is consulted,
+#: "à"/"où" ("a", "ou"). Dropped from queries (a stop list file would need to be
+#: installed on the database server).
+EXTRA_STOPWORDS = frozenset({"les", "a", "ou", "aux"})
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _ALNUM = re.compile(r"[^\W_]+")
@@ -79,7 +86,7 @@ def parse(query: str) -> ParsedQuery:
             terms.append(None)
         elif word.startswith("-") and len(word) > 1:
             terms.append(Term(word[1:], negated=True))
-        elif _ALNUM.search(word):
+        elif _ALNUM.search(word) and fold(word) not in EXTRA_STOPWORDS:
             terms.append(Term(word))
     typing = bool(query) and not query[-1].isspace()
     groups: list[list[Term]] = []

@@ -320,6 +320,7 @@ async def search(
     cached = cache.get(key, generation)
     if cached is not None:
         return cached
+    _check_cursor(request, tsq)
     extra_fields = await _extra_facet_fields(session, request.catalog)
     filters = request.filters.as_dict()
     _check_filters(filters, extra_fields)
@@ -338,6 +339,24 @@ async def search(
     body = results.model_dump_json().encode()
     cache.put(key, generation, body)
     return body
+
+
+def _sort_of(request: SearchRequest, tsq: str | None) -> SearchSort:
+    """The requested sort; relevance needs a query, and is the default with one."""
+    if request.sort is None or (request.sort is SearchSort.RELEVANCE and tsq is None):
+        return SearchSort.RELEVANCE if tsq else SearchSort.UPDATED_DESC
+    return request.sort
+
+
+def _check_cursor(request: SearchRequest, tsq: str | None) -> None:
+    if request.cursor is None:
+        return
+    sort = _sort_of(request, tsq)
+    if sort is SearchSort.RELEVANCE:
+        raise ValidationFailed(
+            [FieldError("cursor", "cursors page through sorts other than relevance")]
+        )
+    Cursor.decode(request.cursor, _SORT_COLUMNS[sort][0])
 
 
 async def _run(
@@ -366,14 +385,8 @@ async def _items(
 ) -> tuple[list[SearchHit], str | None]:
     params: dict[str, Any] = {"limit": request.page_size}
     where = plan.where(params)
-    sort = request.sort or (SearchSort.RELEVANCE if plan.tsq else SearchSort.UPDATED_DESC)
-    if sort is SearchSort.RELEVANCE and plan.tsq is None:
-        sort = SearchSort.UPDATED_DESC
+    sort = _sort_of(request, plan.tsq)
     if sort is SearchSort.RELEVANCE:
-        if request.cursor:
-            raise ValidationFailed(
-                [FieldError("cursor", "cursors page through sorts other than relevance")]
-            )
         rank = plan.rank_sql(params)
         outer_order = "page.rank DESC, page.id"
         params["offset"] = (request.page - 1) * request.page_size
