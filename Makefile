@@ -48,3 +48,10 @@ lock:
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# --- search ---
+# Benchmark (see docs/performance.md): `make bench`, `make bench N=1000000`.
+N ?= 100000
+BENCH_SECONDS ?= 10
+bench: install postgres-binaries
+	$(BIN)/python -m bench.run --n $(N) --seconds $(BENCH_SECONDS)

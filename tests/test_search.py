@@ -44,9 +44,7 @@ def test_a_dataset_is_findable_as_soon_as_its_write_returns(
     assert search(client, world, q="limnimétrie")["total"] == 0
 
 
-def test_organization_rename_reindexes_its_datasets(
-    client: httpx.Client, world: World, db
-) -> None:
+def test_organization_rename_reindexes_its_datasets(client: httpx.Client, world: World, db) -> None:
     create_dataset(client, world)
     assert search(client, world, q="Sylvestre")["total"] == 0
     response = client.patch(
@@ -88,8 +86,15 @@ def test_facets_count_with_the_other_filters_only(client: httpx.Client, world: W
     create_dataset(client, world, title="Un", keywords=["eau"], formats=["CSV"])
     create_dataset(client, world, title="Deux", keywords=["eau", "air"], formats=["JSON"])
     create_dataset(client, world, title="Trois", keywords=["air"], formats=["CSV"])
-    create_dataset(client, world, "editor_b", organization_siret=ORG_B, title="Quatre",
-                   keywords=["sol"], formats=["CSV"])
+    create_dataset(
+        client,
+        world,
+        "editor_b",
+        organization_siret=ORG_B,
+        title="Quatre",
+        keywords=["sol"],
+        formats=["CSV"],
+    )
 
     everything = search(client, world)
     assert everything["total"] == 4
@@ -134,8 +139,12 @@ def test_extra_field_facets_of_a_chosen_catalog(client: httpx.Client, world: Wor
         f"/catalogs/{ORG_A}/extra-fields",
         json={
             "extra_fields": [
-                {"name": "theme", "label": "Thème", "type": "enum",
-                 "choices": ["Environnement", "Transport"]},
+                {
+                    "name": "theme",
+                    "label": "Thème",
+                    "type": "enum",
+                    "choices": ["Environnement", "Transport"],
+                },
                 {"name": "sensible", "label": "Sensible", "type": "boolean"},
                 {"name": "note", "label": "Note", "type": "text"},
             ]
@@ -143,11 +152,16 @@ def test_extra_field_facets_of_a_chosen_catalog(client: httpx.Client, world: Wor
         headers=world.headers("manager_a"),
     )
     assert response.status_code == 200, response.text
-    create_dataset(client, world, title="Un",
-                   extra_fields={"theme": "Environnement", "sensible": True, "note": "hêtraie"})
+    create_dataset(
+        client,
+        world,
+        title="Un",
+        extra_fields={"theme": "Environnement", "sensible": True, "note": "hêtraie"},
+    )
     create_dataset(client, world, title="Deux", extra_fields={"theme": "Transport"})
-    create_dataset(client, world, title="Trois", extra_fields={"theme": "Transport",
-                                                                "sensible": False})
+    create_dataset(
+        client, world, title="Trois", extra_fields={"theme": "Transport", "sensible": False}
+    )
 
     body = search(client, world, catalog=ORG_A)
     assert facet(body, "extra.theme") == {"Transport": 2, "Environnement": 1}
@@ -246,9 +260,7 @@ def test_page_size_zero_gives_counts_only(client: httpx.Client, world: World) ->
     assert facet(body, "format") == {"CSV": 1, "XLSX": 1}
 
 
-def test_datasets_list_accepts_q_and_sorts_by_relevance(
-    client: httpx.Client, world: World
-) -> None:
+def test_datasets_list_accepts_q_and_sorts_by_relevance(client: httpx.Client, world: World) -> None:
     create_dataset(client, world, title="Inventaire des haies", description="Bocage.")
     create_dataset(client, world, title="Bocage normand", description="Haies et talus.")
     create_dataset(client, world, title="Autre chose", description="Rien à voir.")
