@@ -53,6 +53,8 @@ class Dataset(Base):
         ),
         Index("ix_dataset_created_at_id", "created_at", "id"),
         Index("ix_dataset_title_id", "title", "id"),
+        # Index-only counts of what a caller may see.
+        Index("ix_dataset_visibility_organization", "visibility", "organization_siret"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -54,7 +54,13 @@ async def list_datasets(
         updated_since=updated_since,
     )
     items, total = await service.list_datasets(
-        session, user, filters, sort=sort, offset=(page - 1) * page_size, limit=page_size
+        session,
+        user,
+        filters,
+        sort=sort,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+        count_cache=request.app.state.search_cache,
     )
     set_pagination_headers(request, response, page=page, page_size=page_size, total=total)
     return [DatasetRead.model_validate(item) for item in items]

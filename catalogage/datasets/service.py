@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -30,6 +31,7 @@ from catalogage.errors import (
 from catalogage.history import service as history
 from catalogage.organizations.models import Organization
 from catalogage.search import service as search
+from catalogage.search.cache import GenerationCache
 from catalogage.vocabularies import service as vocabularies
 
 #: Fields recorded in history and compared for diffs (everything a user edits).
@@ -112,12 +114,17 @@ async def list_datasets(
     sort: Sort = Sort.UPDATED_DESC,
     offset: int = 0,
     limit: int = 20,
+    count_cache: GenerationCache | None = None,
 ) -> tuple[Sequence[Dataset], int]:
-    """One page of the datasets `viewer` may see, and how many there are in all."""
+    """One page of the datasets `viewer` may see, and how many there are in all
+    (counts are cached in `count_cache` until the catalog changes)."""
     text_match = await search.text_match(session, filters.text) if filters.text else None
-    total = await session.scalar(
-        _filtered(select(func.count()).select_from(Dataset), viewer, filters, text_match)
-    )
+    count = _filtered(select(func.count()).select_from(Dataset), viewer, filters, text_match)
+    if count_cache is None:
+        total = await session.scalar(count)
+    else:
+        key = json.dumps(asdict(filters), default=str, sort_keys=True)
+        total = await search.cached_count(session, count_cache, viewer, key, count)
     if sort is Sort.RELEVANCE:
         order = (
             (text_match.rank.desc(), Dataset.id.asc())

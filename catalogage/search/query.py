@@ -89,6 +89,11 @@ def parse(query: str) -> ParsedQuery:
         elif _ALNUM.search(word) and fold(word) not in EXTRA_STOPWORDS:
             terms.append(Term(word))
     typing = bool(query) and not query[-1].isspace()
+    last = terms[-1] if terms else None
+    after_or = len(terms) >= 2 and terms[-2] is None
+    if typing and last is not None and not (last.phrase or last.negated or after_or):
+        # "l'ai" while typing: its last chunk ("ai") is the prefix being typed.
+        terms[-1:] = [Term(chunk) for chunk in _ALNUM.findall(last.text)]
     groups: list[list[Term]] = []
     pending_or = False
     for index, term in enumerate(terms):
@@ -126,10 +131,10 @@ def _or(parts: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
     return result
 
 
-def _term_query(term: Term) -> ColumnElement[Any]:
+def _term_query(term: Term, expand: bool) -> ColumnElement[Any]:
     if term.phrase:
         return func.phraseto_tsquery(_config(CONFIG), term.text, type_=TSQUERY)
-    words = [term.text, *([] if term.negated else related_words(term.text))]
+    words = [term.text, *(related_words(term.text) if expand and not term.negated else [])]
     parts: list[ColumnElement[Any]] = [
         func.plainto_tsquery(_config(CONFIG), word, type_=TSQUERY) for word in words
     ]
@@ -140,15 +145,19 @@ def _term_query(term: Term) -> ColumnElement[Any]:
     return _or(parts)
 
 
-def tsquery(parsed: ParsedQuery) -> ColumnElement[Any] | None:
-    """The tsquery expression for `parsed`; None when it has no term."""
+def tsquery(parsed: ParsedQuery, *, expand: bool = True) -> ColumnElement[Any] | None:
+    """The tsquery expression for `parsed`; None when it has no term.
+
+    `expand` adds the words of each word's family (lexicon.py): the expanded query
+    finds, the unexpanded one ranks (the typed word counts more than its relatives).
+    """
     if parsed.empty:
         return None
     alternatives: list[ColumnElement[Any]] = []
     for group in parsed.groups:
         parts: list[ColumnElement[Any]] = []
         for term in group:
-            query = _term_query(term)
+            query = _term_query(term, expand)
             parts.append(func.tsquery_not(query, type_=TSQUERY) if term.negated else query)
         alternatives.append(_or(parts))
     result = alternatives[0]

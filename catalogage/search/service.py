@@ -16,13 +16,13 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, Text, case, cast, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,9 @@ from catalogage.vocabularies.normalize import fold
 RANK_WEIGHTS = "{0.05, 0.2, 0.4, 1.0}"
 #: Added to the rank when every query term is in the title, and when the title is the query.
 TITLE_MATCH_BONUS = 1.0
+#: Share of the rank given to matches of related words (lexicon.py) and in the
+#: title bonus when only related words are in the title.
+RELATED_WEIGHT = 0.5
 EXACT_TITLE_BONUS = 2.0
 #: Values listed per facet (selected values are always listed too).
 FACET_SIZE = 20
@@ -201,6 +204,7 @@ class _Plan:
     """The SQL pieces of one search, shared by the items, count and facet statements."""
 
     tsq: str | None
+    strict: str | None
     q_fold: str
     scope: tuple[str, ...]
     filters: dict[str, tuple[str, ...]]
@@ -216,14 +220,30 @@ class _Plan:
         return " AND ".join(conditions)
 
     def rank_sql(self, params: dict[str, Any]) -> str:
+        """Rank of the typed words, plus a share of related words' (when the query has
+        any), plus the title bonuses."""
         assert self.tsq is not None
-        params["tsq"] = self.tsq
-        params["tsq_title"] = restrict_to_title(self.tsq)
-        params["q_fold"] = self.q_fold
+        strict = self.strict or self.tsq
+        params.update(
+            tsq=self.tsq,
+            strict=strict,
+            strict_title=restrict_to_title(strict),
+            q_fold=self.q_fold,
+        )
+        rank = f"ts_rank('{RANK_WEIGHTS}', d.search_vector, CAST(:strict AS tsquery))"
+        title = f"WHEN d.search_vector @@ CAST(:strict_title AS tsquery) THEN {TITLE_MATCH_BONUS}"
+        if strict != self.tsq:
+            params["tsq_title"] = restrict_to_title(self.tsq)
+            rank += (
+                f" + {RELATED_WEIGHT} * ts_rank('{RANK_WEIGHTS}', d.search_vector,"
+                " CAST(:tsq AS tsquery))"
+            )
+            title += (
+                " WHEN d.search_vector @@ CAST(:tsq_title AS tsquery)"
+                f" THEN {TITLE_MATCH_BONUS * RELATED_WEIGHT}"
+            )
         return (
-            f"ts_rank('{RANK_WEIGHTS}', d.search_vector, CAST(:tsq AS tsquery))"
-            f" + CASE WHEN d.search_vector @@ CAST(:tsq_title AS tsquery)"
-            f" THEN {TITLE_MATCH_BONUS} ELSE 0 END"
+            f"{rank} + CASE {title} ELSE 0 END"
             f" + CASE WHEN catalogage_fold(d.title) = :q_fold THEN {EXACT_TITLE_BONUS} ELSE 0 END"
         )
 
@@ -237,17 +257,58 @@ def check_query(q: str) -> str:
     return q
 
 
-async def _prepare(session: AsyncSession, q: str) -> tuple[str | None, int]:
-    """The query's normalized tsquery text (None without searchable words) and the
-    catalog generation, in one round trip."""
-    expression = tsquery(parse(q))
-    generation: ColumnElement[int] = literal_column(
-        "(SELECT generation FROM search_state WHERE id = 1)"
-    )
-    if expression is None:
-        return None, (await session.execute(select(generation))).scalar_one()
-    row = (await session.execute(select(cast(expression, Text), generation))).one()
-    return (row[0] or None), row[1]
+def _generation() -> ColumnElement[int]:
+    return literal_column("(SELECT generation FROM search_state WHERE id = 1)")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    #: Normalized tsquery text that finds (None: no searchable word, no text filter).
+    tsq: str | None
+    #: The same without word families, for ranking.
+    strict: str | None
+    #: Catalog generation (cache validity).
+    generation: int
+
+
+async def _prepare(session: AsyncSession, q: str) -> Prepared:
+    """Normalize the query with PostgreSQL and read the catalog generation, in one
+    round trip."""
+    parsed = parse(q)
+    expression = tsquery(parsed)
+    strict = tsquery(parsed, expand=False)
+    if expression is None or strict is None:
+        generation = (await session.execute(select(_generation()))).scalar_one()
+        return Prepared(None, None, generation)
+    row = (
+        await session.execute(select(cast(expression, Text), cast(strict, Text), _generation()))
+    ).one()
+    return Prepared(row[0] or None, row[1] or None, row[2])
+
+
+async def cached_count(
+    session: AsyncSession,
+    cache: GenerationCache,
+    viewer: User | None,
+    key: Hashable,
+    statement: Select[Any],
+) -> int:
+    """`statement`'s count, cached for the catalog generation and `viewer`'s scope.
+
+    For listings outside this package (`GET /datasets/`): `key` must identify
+    everything the statement depends on besides the viewer and the catalog.
+    """
+    if not cache.enabled:
+        count: int = (await session.execute(statement)).scalar_one()
+        return count
+    generation = (await session.execute(select(_generation()))).scalar_one()
+    full_key = ("count", key, scope_of(viewer))
+    cached = cache.get(full_key, generation)
+    if cached is not None:
+        return int(cached)
+    total: int = (await session.execute(statement)).scalar_one()
+    cache.put(full_key, generation, str(total).encode())
+    return total
 
 
 @dataclass(frozen=True)
@@ -260,13 +321,16 @@ class TextMatch:
 
 async def text_match(session: AsyncSession, q: str) -> TextMatch | None:
     """The condition and rank for `q` on `Dataset`; None when `q` has no searchable word."""
-    tsq, _ = await _prepare(session, check_query(q))
-    if tsq is None:
+    prepared = await _prepare(session, check_query(q))
+    if prepared.tsq is None:
         return None
-    query = cast(tsq, TSQUERY)
-    title_query = cast(restrict_to_title(tsq), TSQUERY)
+    query = cast(prepared.tsq, TSQUERY)
+    strict = cast(prepared.strict or prepared.tsq, TSQUERY)
+    title_query = cast(restrict_to_title(prepared.strict or prepared.tsq), TSQUERY)
+    weights: ColumnElement[Any] = literal_column(f"'{RANK_WEIGHTS}'::float4[]")
     rank = (
-        func.ts_rank(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), Dataset.search_vector, query)
+        func.ts_rank(weights, Dataset.search_vector, strict)
+        + RELATED_WEIGHT * func.ts_rank(weights, Dataset.search_vector, query)
         + case((Dataset.search_vector.op("@@")(title_query), TITLE_MATCH_BONUS), else_=0.0)
         + case((func.catalogage_fold(Dataset.title) == fold(q), EXACT_TITLE_BONUS), else_=0.0)
     )
@@ -314,7 +378,8 @@ async def search(
     session: AsyncSession, cache: GenerationCache, user: User | None, request: SearchRequest
 ) -> bytes:
     """The JSON-encoded `SearchResults` of `request` as `user` may see them."""
-    tsq, generation = await _prepare(session, check_query(request.q))
+    prepared = await _prepare(session, check_query(request.q))
+    tsq, generation = prepared.tsq, prepared.generation
     scope = scope_of(user)
     key = ("search", tsq, request, scope)
     cached = cache.get(key, generation)
@@ -324,14 +389,20 @@ async def search(
     extra_fields = await _extra_facet_fields(session, request.catalog)
     filters = request.filters.as_dict()
     _check_filters(filters, extra_fields)
-    plan = _Plan(tsq=tsq, q_fold=fold(request.q), scope=scope, filters=filters)
+    plan = _Plan(
+        tsq=tsq, strict=prepared.strict, q_fold=fold(request.q), scope=scope, filters=filters
+    )
     results = await _run(session, plan, request, extra_fields)
     if results.total == 0 and tsq is not None:
         suggestion = await suggest(session, scope, request.q)
         if suggestion is not None:
-            corrected_tsq, _ = await _prepare(session, suggestion)
+            corrected_query = await _prepare(session, suggestion)
             corrected_plan = _Plan(
-                tsq=corrected_tsq, q_fold=fold(suggestion), scope=scope, filters=filters
+                tsq=corrected_query.tsq,
+                strict=corrected_query.strict,
+                q_fold=fold(suggestion),
+                scope=scope,
+                filters=filters,
             )
             corrected = await _run(session, corrected_plan, request, extra_fields)
             if corrected.total:
@@ -558,7 +629,8 @@ async def suggest(session: AsyncSession, scope: tuple[str, ...], q: str) -> str 
                 LIMIT 200
             ) close_to,
             LATERAL regexp_split_to_table(
-                close_to.title || ' ' || array_to_string(close_to.keywords, ' '), '[^[:alnum:]]+'
+                close_to.title || ' ' || array_to_string(close_to.keywords, ' '),
+                '[[:space:][:punct:]]+'
             ) AS candidate
             WHERE length(candidate) >= {MIN_SUGGESTION_WORD}
             ORDER BY score DESC, candidate
@@ -592,7 +664,8 @@ async def autocomplete(
 ) -> bytes:
     """JSON list of at most `limit` `Suggestion`s for the text being typed."""
     q = check_query(q)
-    tsq, generation = await _prepare(session, q)
+    prepared = await _prepare(session, q)
+    tsq, generation = prepared.tsq, prepared.generation
     scope = scope_of(user)
     key = ("autocomplete", fold(q), limit, scope)
     cached = cache.get(key, generation)

@@ -147,9 +147,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_dataset_created_at_id", "dataset", ["created_at", "id"], unique=False)
     op.create_index("ix_dataset_title_id", "dataset", ["title", "id"], unique=False)
+    op.create_index(
+        "ix_dataset_visibility_organization",
+        "dataset",
+        ["visibility", "organization_siret"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dataset_visibility_organization", table_name="dataset")
     op.drop_index("ix_dataset_title_id", table_name="dataset")
     op.drop_index("ix_dataset_created_at_id", table_name="dataset")
     op.drop_index("ix_dataset_search_text_trgm", table_name="dataset")
