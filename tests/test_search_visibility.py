@@ -15,15 +15,42 @@ OUTSIDERS = ("anonymous", "editor_b")
 
 @pytest.fixture
 def catalog(client: httpx.Client, world: World) -> None:
-    create_dataset(client, world, title="Forêt publique", keywords=["forêt"],
-                   geographical_coverage="Bretagne", visibility="public")
-    create_dataset(client, world, title="Projet fusion confidentiel", keywords=["clandestin"],
-                   geographical_coverage="Atlantide", license="Licence secrète",
-                   formats=["Parquet"], update_frequency="daily", visibility="draft")
-    create_dataset(client, world, title="Note interne zonzon", keywords=["réservé"],
-                   geographical_coverage="Atlantide", visibility="restricted")
-    create_dataset(client, world, "editor_b", organization_siret=ORG_B,
-                   title="Brouillon de l'agence B", keywords=["bébé"], visibility="draft")
+    create_dataset(
+        client,
+        world,
+        title="Forêt publique",
+        keywords=["forêt"],
+        geographical_coverage="Bretagne",
+        visibility="public",
+    )
+    create_dataset(
+        client,
+        world,
+        title="Projet fusion confidentiel",
+        keywords=["clandestin"],
+        geographical_coverage="Atlantide",
+        license="Licence secrète",
+        formats=["Parquet"],
+        update_frequency="daily",
+        visibility="draft",
+    )
+    create_dataset(
+        client,
+        world,
+        title="Note interne zonzon",
+        keywords=["réservé"],
+        geographical_coverage="Atlantide",
+        visibility="restricted",
+    )
+    create_dataset(
+        client,
+        world,
+        "editor_b",
+        organization_siret=ORG_B,
+        title="Brouillon de l'agence B",
+        keywords=["bébé"],
+        visibility="draft",
+    )
 
 
 def get(client: httpx.Client, world: World, role: str, path: str, **params):
@@ -48,8 +75,15 @@ def test_outsiders_see_no_trace_of_hidden_datasets(
     assert not titles & hidden_b
     assert body["total"] == len(titles)
     values = facet_values(body)
-    for secret in ("clandestin", "réservé", "Atlantide", "Licence secrète", "Parquet", "daily",
-                   "draft" if role == "anonymous" else "restricted"):
+    for secret in (
+        "clandestin",
+        "réservé",
+        "Atlantide",
+        "Licence secrète",
+        "Parquet",
+        "daily",
+        "draft" if role == "anonymous" else "restricted",
+    ):
         assert secret not in values, secret
     organization = {v["value"]: v["count"] for v in body["facets"]["organization"]}
     assert organization[ORG_A] == 1
@@ -66,7 +100,7 @@ def test_outsiders_see_no_trace_of_hidden_datasets(
     assert "clandestin" not in {v["value"] for v in found["facets"]["keyword"]}
 
     # "Did you mean" never proposes a hidden word.
-    typo = get(client, world, role, "/search/datasets", q="fusoin")
+    typo = get(client, world, role, "/search/datasets", q="fussion")
     assert typo["suggestion"] is None and typo["total"] == 0
 
     for prefix in ("proj", "clan", "atlan", "note int", "zonz", "rése"):
@@ -86,7 +120,7 @@ def test_insiders_find_their_organization_s_datasets(
     body = get(client, world, role, "/search/datasets")
     coverage = {v["value"]: v["count"] for v in body["facets"]["coverage"]}
     assert coverage["Atlantide"] == 2
-    typo = get(client, world, role, "/search/datasets", q="fusoin")
+    typo = get(client, world, role, "/search/datasets", q="fussion")
     assert typo["suggestion"] == "fusion"
     assert typo["total"] == 1
     suggestions = get(client, world, role, "/search/autocomplete", q="clan")

@@ -6,6 +6,9 @@ computed after reading generation G is never older than G: serving it to a
 request that reads G again is exactly as correct as recomputing it. The first
 request that reads a newer generation empties the cache.
 
+Concurrent requests for the same missing answer compute it once (the others wait
+for it), so a popular query arriving in a burst after a change costs one query.
+
 Keys include the caller's visibility scope (anonymous, the set of organizations
 they belong to, or admin), so an answer is only ever served to callers who may
 see the same datasets.
@@ -13,8 +16,9 @@ see the same datasets.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 
 
 class GenerationCache:
@@ -26,6 +30,7 @@ class GenerationCache:
         self.generation: int | None = None
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self._bytes = 0
+        self._computing: dict[tuple[Hashable, int], asyncio.Future[bytes]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -60,6 +65,36 @@ class GenerationCache:
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
             self._bytes -= len(evicted)
+
+    async def get_or_compute(
+        self, key: Hashable, generation: int, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        """The cached answer, or `compute()`'s, shared with concurrent callers."""
+        cached = self.get(key, generation)
+        if cached is not None:
+            return cached
+        if not self.enabled:
+            return await compute()
+        flight = (key, generation)
+        pending = self._computing.get(flight)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._computing[flight] = future
+        try:
+            value = await compute()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: no warning when nobody was waiting
+            raise
+        finally:
+            del self._computing[flight]
+        future.set_result(value)
+        self.put(key, generation, value)
+        return value
 
     def __len__(self) -> int:
         return len(self._entries)

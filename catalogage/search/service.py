@@ -382,9 +382,15 @@ async def search(
     tsq, generation = prepared.tsq, prepared.generation
     scope = scope_of(user)
     key = ("search", tsq, request, scope)
-    cached = cache.get(key, generation)
-    if cached is not None:
-        return cached
+    return await cache.get_or_compute(
+        key, generation, lambda: _search(session, prepared, scope, request)
+    )
+
+
+async def _search(
+    session: AsyncSession, prepared: Prepared, scope: tuple[str, ...], request: SearchRequest
+) -> bytes:
+    tsq = prepared.tsq
     _check_cursor(request, tsq)
     extra_fields = await _extra_facet_fields(session, request.catalog)
     filters = request.filters.as_dict()
@@ -407,9 +413,7 @@ async def search(
             corrected = await _run(session, corrected_plan, request, extra_fields)
             if corrected.total:
                 results = corrected.model_copy(update={"suggestion": suggestion, "corrected": True})
-    body = results.model_dump_json().encode()
-    cache.put(key, generation, body)
-    return body
+    return results.model_dump_json().encode()
 
 
 def _sort_of(request: SearchRequest, tsq: str | None) -> SearchSort:
@@ -668,16 +672,15 @@ async def autocomplete(
     tsq, generation = prepared.tsq, prepared.generation
     scope = scope_of(user)
     key = ("autocomplete", fold(q), limit, scope)
-    cached = cache.get(key, generation)
-    if cached is not None:
-        return cached
-    suggestions: list[Suggestion] = []
-    prefix = fold(q).strip()
-    if prefix and tsq is not None:
-        suggestions = await _autocomplete(session, scope, tsq, prefix, limit)
-    body = json.dumps([s.model_dump(mode="json") for s in suggestions]).encode()
-    cache.put(key, generation, body)
-    return body
+
+    async def compute() -> bytes:
+        suggestions: list[Suggestion] = []
+        prefix = fold(q).strip()
+        if prefix and tsq is not None:
+            suggestions = await _autocomplete(session, scope, tsq, prefix, limit)
+        return json.dumps([s.model_dump(mode="json") for s in suggestions]).encode()
+
+    return await cache.get_or_compute(key, generation, compute)
 
 
 async def _autocomplete(
