@@ -146,11 +146,34 @@ def endpoints(targets: dict[str, Any]) -> list[Endpoint]:
     ]
 
 
+#: Longest wait for requests left running by a measure.
+IDLE_WAIT_SECONDS = 60.0
+
+
+async def _wait_idle(url: str) -> None:
+    """Wait until the database has finished the requests a measure left running, so
+    that they do not slow the next one down."""
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        deadline = time.monotonic() + IDLE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            busy = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND pid <> pg_backend_pid()"
+            )
+            if not busy:
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+
+
 def _measure_http(
-    service: Service, todo: list[Endpoint], args: argparse.Namespace, workdir: Path
+    service: Service, todo: list[Endpoint], args: argparse.Namespace, workdir: Path, url: str
 ) -> dict[str, Measure]:
     results = {}
     for endpoint in todo:
+        asyncio.run(_wait_idle(url))
         # Warm-up: fill caches and connection pools the way a running service has them.
         run_wrk(
             service.base_url,
@@ -213,9 +236,10 @@ def run(args: argparse.Namespace) -> Report:
                 [Endpoint("ceiling: constant JSON", ["/_bench/ceiling"], get_none, False)],
                 args,
                 workdir,
+                url,
             )
             report.ceiling = ceiling["ceiling: constant JSON"]
-            cached = _measure_http(service, todo, args, workdir)
+            cached = _measure_http(service, todo, args, workdir, url)
             for pid, mb in service.peak_rss_mb().items():
                 report.rss_mb[f"cache on, worker {pid}"] = mb
         finally:
@@ -228,7 +252,7 @@ def run(args: argparse.Namespace) -> Report:
                 url, workdir, workers=args.workers, cache_entries=0, use_nginx=not args.no_nginx
             )
             try:
-                uncached = _measure_http(service, [e for e in todo if e.cached], args, workdir)
+                uncached = _measure_http(service, [e for e in todo if e.cached], args, workdir, url)
                 for pid, mb in service.peak_rss_mb().items():
                     report.rss_mb[f"cache off, worker {pid}"] = mb
             finally:
@@ -236,6 +260,7 @@ def run(args: argparse.Namespace) -> Report:
 
         print("SQL ceiling (pgbench, same statements):", flush=True)
         for endpoint in todo:
+            asyncio.run(_wait_idle(url))
             script = pgbench_script(settings, url, endpoint.work)
             measure = run_pgbench(
                 str(cluster.socket_dir),
