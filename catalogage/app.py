@@ -20,7 +20,7 @@ from catalogage.db import Database
 from catalogage.db.session import create_engine
 from catalogage.errors import ERROR_RESPONSES, install_error_handlers
 from catalogage.organizations.routes import router as organizations_router
-from catalogage.security import SecurityHeadersMiddleware
+from catalogage.security import RejectNulMiddleware, SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     install_error_handlers(app)
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         system_router,
