@@ -19,6 +19,7 @@ from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
 from catalogage.errors import install_error_handlers
+from catalogage.interop.routes import router as interop_router
 from catalogage.organizations.routes import router as organizations_router
 from catalogage.security import SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogs_router,
         datasets_router,
         vocabularies_router,
+        interop_router,
     ):
         app.include_router(router)
     return app

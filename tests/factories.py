@@ -63,7 +63,7 @@ def add_token(db: TestDatabase, user_id: uuid.UUID, *, expires: str = "1 day") -
     plain = f"ctg_test_{uuid.uuid4().hex}"
     db.execute(
         "INSERT INTO api_token (id, user_id, name, token_hash, prefix, expires_at) "
-        "VALUES (:id, :user_id, 'test', :hash, :prefix, now() + CAST(:expires AS interval))",
+        "VALUES (:id, :user_id, 'test', :hash, :prefix, now() + CAST(CAST(:expires AS text) AS interval))",
         id=uuid.uuid4(),
         user_id=user_id,
         hash=token_hash(plain),

@@ -154,7 +154,8 @@ async def _normalized(session: AsyncSession, siret: str, data: DatasetFields) ->
         formats = []
     if errors:
         raise ValidationFailed(errors)
-    values = data.model_dump(exclude={"extra_fields"})
+    # DatasetCreate/DatasetReplace also carry organization_siret, which is not a field value.
+    values = data.model_dump(exclude={"extra_fields", "organization_siret"})
     values["keywords"] = await vocabularies.canonical_tags(session, data.keywords)
     values["formats"] = formats
     values["contact_emails"] = list(dict.fromkeys(values["contact_emails"]))

@@ -4,6 +4,7 @@ from catalogage.accounts.models import ApiToken, LoginThrottle, Membership, User
 from catalogage.catalogs.models import Catalog, ExtraField
 from catalogage.datasets.models import Dataset
 from catalogage.history.models import HistoryEntry
+from catalogage.interop.models import HarvestRecord
 from catalogage.organizations.models import Organization
 from catalogage.vocabularies.models import Format, License, Tag
 
@@ -13,6 +14,7 @@ __all__ = [
     "Dataset",
     "ExtraField",
     "Format",
+    "HarvestRecord",
     "HistoryEntry",
     "License",
     "LoginThrottle",
