@@ -19,6 +19,7 @@ from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
 from catalogage.errors import install_error_handlers
+from catalogage.interop.routes import rdf_router as dcat_dataset_router
 from catalogage.interop.routes import router as interop_router
 from catalogage.organizations.routes import router as organizations_router
 from catalogage.security import SecurityHeadersMiddleware
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = database
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Before the datasets router: /datasets/{id}.ttl must not be read as a dataset id.
+    app.include_router(dcat_dataset_router)
     for router in (
         system_router,
         accounts_router,

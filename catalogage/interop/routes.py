@@ -1,25 +1,31 @@
-"""JSON API for exports and imports of catalog files.
+"""Routes for exports, imports and DCAT-AP documents.
 
 - `GET /export.csv|.xlsx`: every dataset the caller may see (the 17 schema columns).
 - `GET /catalogs/{siret}/export.csv|.xlsx`: one catalog, plus its extra field columns.
 - `POST /catalogs/{siret}/import?dry_run=true|false`: a multipart upload (field `file`).
+- `GET /catalog.ttl|.jsonld|.rdf`: the DCAT-AP catalog, paged with Hydra.
+- `GET /datasets/{id}.ttl|.jsonld|.rdf`: one dataset (`rdf_router`, which the app must
+  include before the datasets router so that these paths are not taken for ids).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+import uuid
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile
 
 from catalogage.accounts.auth import AnyCaller, OrgEditor, ensure_org_role, visible_organizations
 from catalogage.accounts.models import Role
 from catalogage.catalogs.service import get_catalog
-from catalogage.datasets.models import Visibility
+from catalogage.datasets.models import Dataset, Visibility
+from catalogage.datasets.service import get_dataset
 from catalogage.dependencies import DbSession
 from catalogage.errors import AppError, FieldError, ValidationFailed
-from catalogage.interop import importer
+from catalogage.interop import dcat, importer
 from catalogage.interop.export import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -31,6 +37,7 @@ from catalogage.interop.reader import MAX_FILE_BYTES
 from catalogage.interop.schemas import ImportReport
 
 router = APIRouter(tags=["interop"])
+rdf_router = APIRouter(tags=["dcat"])
 
 #: Room for the multipart envelope around the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -170,3 +177,54 @@ async def import_catalog_file(
     else:
         await session.commit()
     return report
+
+
+def site_base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def rdf_response(builder: dcat.Builder, fmt: dcat.RdfFormat) -> Response:
+    return Response(
+        builder.serialize(fmt), media_type=f"{fmt.media_type}; charset=utf-8", headers={"Vary": "Accept"}
+    )
+
+
+@router.get("/catalog.{extension}", response_class=Response)
+async def dcat_catalog(
+    extension: dcat.RdfFormat,
+    request: Request,
+    session: DbSession,
+    user: AnyCaller,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=dcat.MAX_PAGE_SIZE)] = dcat.DEFAULT_PAGE_SIZE,
+) -> Response:
+    """The DCAT-AP 3 catalog of the datasets the caller may see, one Hydra page at a time."""
+    builder = await dcat.catalog_page(
+        session,
+        visible_organizations(user),
+        base=site_base(request),
+        page_url=str(request.url),
+        page=page,
+        page_size=page_size,
+    )
+    return rdf_response(builder, extension)
+
+
+async def dataset_rdf(
+    session: DbSession, request: Request, dataset: Dataset, fmt: dcat.RdfFormat
+) -> Response:
+    builder = await dcat.dataset_document(session, dataset, base=site_base(request))
+    return rdf_response(builder, fmt)
+
+
+@rdf_router.get("/datasets/{dataset_id}.{extension}", response_class=Response)
+async def dcat_dataset(
+    dataset_id: uuid.UUID,
+    extension: dcat.RdfFormat,
+    request: Request,
+    session: DbSession,
+    user: AnyCaller,
+) -> Response:
+    """One dataset as DCAT-AP 3 (also served by `GET /datasets/{id}` with an RDF Accept)."""
+    dataset = await get_dataset(session, user, dataset_id)
+    return await dataset_rdf(session, request, dataset, extension)
