@@ -19,6 +19,7 @@ from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
 from catalogage.errors import install_error_handlers
+from catalogage.interop.ckan import router as ckan_router
 from catalogage.interop.routes import rdf_router as dcat_dataset_router
 from catalogage.interop.routes import router as interop_router
 from catalogage.organizations.routes import router as organizations_router
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         datasets_router,
         vocabularies_router,
         interop_router,
+        ckan_router,
     ):
         app.include_router(router)
     return app
