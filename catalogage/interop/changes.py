@@ -213,8 +213,7 @@ async def plan_changes(
             warnings=list(candidate.warnings),
         )
         report.rows.append(row_report)
-        if candidate.errors:
-            continue
+        # A candidate with errors is still checked, so that the report lists all its problems.
 
         target: Row[Any] | None = None
         if candidate.dataset_id is not None:
@@ -270,8 +269,10 @@ async def plan_changes(
                 Problem(field=column_of(str(f["field"])), message=str(f["message"]))
                 for f in exc.fields or []
             )
-        if not errors:
-            canonical, unknown = await formats.canonical(data.formats)
+        format_names = values.get("formats")
+        canonical: list[str] = []
+        if isinstance(format_names, list) and all(isinstance(n, str) for n in format_names):
+            canonical, unknown = await formats.canonical(format_names)
             if unknown:
                 errors.append(
                     Problem(
@@ -279,8 +280,8 @@ async def plan_changes(
                         message=f"unknown format(s): {', '.join(unknown)}; see GET /formats/",
                     )
                 )
-        if errors:
-            row_report.errors.extend(errors)
+        row_report.errors.extend(errors)
+        if row_report.errors:
             continue
         tag_names.extend(data.keywords)
         validated.append(_Validated(candidate, row_report, data, extra, canonical, target))
