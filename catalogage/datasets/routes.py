@@ -17,9 +17,9 @@ from catalogage.dependencies import DbSession
 from catalogage.errors import FieldError, ValidationFailed
 from catalogage.history import service as history
 from catalogage.history.schemas import HistoryActor, HistoryEntryRead
+from catalogage.http import etag, optional_version, required_version, set_pagination_headers
 from catalogage.interop import dcat
 from catalogage.interop.routes import dataset_rdf
-from catalogage.http import etag, optional_version, required_version, set_pagination_headers
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 

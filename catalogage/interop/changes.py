@@ -17,10 +17,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import Row, bindparam, func, select, text, update
+from sqlalchemy import Row, Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -178,19 +178,20 @@ async def plan_changes(
     visibility: Visibility,
     for_update: bool,
     harvested: dict[str, uuid.UUID] | None = None,
+    fed_by_sources: frozenset[uuid.UUID] = frozenset(),
     progress: Callable[[int], None] | None = None,
 ) -> Plan:
     """Validate and match every candidate; fill `report.rows`.
 
     `harvested` (harvests only) maps remote ids already harvested from the source
-    to their datasets; remote ids not in it are matched by title among datasets
-    that no source feeds (`harvested` must then list every harvested dataset).
+    to their datasets; other remote ids are matched by title among the datasets
+    no harvest source feeds (`fed_by_sources` lists those fed by one).
     """
     siret = catalog.organization_siret
     plan = Plan(report)
     existing_rows = await _existing(session, siret, for_update)
     by_id = {row.id: row for row in existing_rows}
-    fed_by_a_source = set(harvested.values()) if harvested is not None else set()
+    fed_by_a_source = fed_by_sources
     by_title: dict[str, list[Row[Any]]] = {}
     for row in existing_rows:
         if row.id not in fed_by_a_source:
@@ -223,8 +224,10 @@ async def plan_changes(
                     Problem(field="id", message="no dataset with this id in this catalog")
                 )
                 continue
-        elif candidate.remote_id is not None and harvested is not None and (
-            candidate.remote_id in harvested
+        elif (
+            candidate.remote_id is not None
+            and harvested is not None
+            and (candidate.remote_id in harvested)
         ):
             target = by_id.get(harvested[candidate.remote_id])
         elif isinstance(title, str) and title.strip():
@@ -379,7 +382,7 @@ async def apply_plan(session: AsyncSession, actor: User | None, siret: str, plan
             ],
         )
     if updates:
-        table = Dataset.__table__
+        table = cast(Table, Dataset.__table__)
         statement = (
             update(table)
             # Rows were locked FOR UPDATE when planned: no concurrent edit slipped in.

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date
 from typing import Any
 
@@ -95,7 +95,7 @@ def _as_ckan_error(exc: Exception) -> CkanError | None:
 class CkanRoute(APIRoute):
     """Answers errors raised by the view or its dependencies in CKAN's envelope."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def ckan_handler(request: Request) -> Response:
@@ -157,7 +157,9 @@ def _bool_param(params: dict[str, Any], name: str) -> bool:
 # -- dictionaries -------------------------------------------------------------------
 
 
-def organization_dict(organization: Organization, package_count: int | None = None) -> dict[str, Any]:
+def organization_dict(
+    organization: Organization, package_count: int | None = None
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "id": organization.siret,
         "name": organization.siret,
@@ -288,9 +290,9 @@ def filter_conditions(fq: str) -> list[ColumnElement[bool]]:
         if field in {"organization", "owner_org"}:
             condition = Dataset.organization_siret == value
         elif field == "tags":
-            condition = Dataset.keywords.any(value)
+            condition = Dataset.keywords.contains([value])
         elif field == "res_format":
-            condition = Dataset.formats.any(value)
+            condition = Dataset.formats.contains([value])
         else:
             raise CkanError(
                 "Search Query Error",
@@ -437,9 +439,7 @@ async def _visible_dataset(session: AsyncSession, user: AnyCaller, name: Any) ->
     except ValueError:
         raise CkanError("Not Found Error", "Dataset not found", 404) from None
     dataset = await session.scalar(
-        select(Dataset).where(
-            Dataset.id == identifier, visible_to(visible_organizations(user))
-        )
+        select(Dataset).where(Dataset.id == identifier, visible_to(visible_organizations(user)))
     )
     if dataset is None:
         raise CkanError("Not Found Error", "Dataset not found", 404)
@@ -511,12 +511,8 @@ async def _organization_counts(
 
 
 @router.api_route("/api/3/action/organization_list", methods=["GET", "POST"])
-@router.api_route(
-    "/api/action/organization_list", methods=["GET", "POST"], include_in_schema=False
-)
-async def organization_list(
-    request: Request, session: DbSession, user: AnyCaller
-) -> JSONResponse:
+@router.api_route("/api/action/organization_list", methods=["GET", "POST"], include_in_schema=False)
+async def organization_list(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     """Organization names (SIRETs); dictionaries with `all_fields=true`."""
     params = await action_params(request)
     limit = _int_param(params, "limit", 1000, 1000)
@@ -528,12 +524,8 @@ async def organization_list(
 
 
 @router.api_route("/api/3/action/organization_show", methods=["GET", "POST"])
-@router.api_route(
-    "/api/action/organization_show", methods=["GET", "POST"], include_in_schema=False
-)
-async def organization_show(
-    request: Request, session: DbSession, user: AnyCaller
-) -> JSONResponse:
+@router.api_route("/api/action/organization_show", methods=["GET", "POST"], include_in_schema=False)
+async def organization_show(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     params = await action_params(request)
     if "id" not in params:
         raise validation_error("id: Missing value")

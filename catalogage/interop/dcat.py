@@ -184,9 +184,7 @@ class Builder:
 
     def frequency(self, code: str) -> URIRef:
         info = FREQUENCIES[UpdateFrequency(code)]
-        return self.concept(
-            info.eu_uri, EU_FREQUENCY.rstrip("/"), info.label_en, DCTERMS.Frequency
-        )
+        return self.concept(info.eu_uri, EU_FREQUENCY.rstrip("/"), info.label_en, DCTERMS.Frequency)
 
     def file_type(self, format_name: str) -> URIRef | None:
         code = self.vocabularies.file_types.get(format_name)
@@ -258,7 +256,9 @@ class Builder:
             graph.add((node, DCTERMS.accrualPeriodicity, self.frequency(dataset.update_frequency)))
         location = BNode()
         graph.add((location, RDF.type, DCTERMS.Location))
-        graph.add((location, LOCN.geographicName, Literal(dataset.geographical_coverage, lang="fr")))
+        graph.add(
+            (location, LOCN.geographicName, Literal(dataset.geographical_coverage, lang="fr"))
+        )
         graph.add((node, DCTERMS.spatial, location))
         if dataset.url:
             graph.add((node, DCAT.landingPage, self.document(dataset.url)))

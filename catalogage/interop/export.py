@@ -83,9 +83,7 @@ async def _relax_timeouts(session: AsyncSession) -> None:
 async def row_batches(database: Database, query: ExportQuery) -> AsyncIterator[Sequence[Any]]:
     async with database.sessionmaker() as session, session.begin():
         await _relax_timeouts(session)
-        result = await session.stream(
-            query.statement().execution_options(yield_per=BATCH_ROWS)
-        )
+        result = await session.stream(query.statement().execution_options(yield_per=BATCH_ROWS))
         async for batch in result.partitions():
             yield batch
 

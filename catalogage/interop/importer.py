@@ -134,10 +134,16 @@ def _candidate(
     candidate = Candidate(row=number)
     if len(cells_list) > len(parsed.columns):
         candidate.errors.append(
-            Problem(field="file", message=f"{len(cells_list)} cells for {len(parsed.columns)} columns")
+            Problem(
+                field="file", message=f"{len(cells_list)} cells for {len(parsed.columns)} columns"
+            )
         )
         return candidate
-    cells = dict(zip(parsed.columns, cells_list + [""] * (len(parsed.columns) - len(cells_list)), strict=True))
+    cells = dict(
+        zip(
+            parsed.columns, cells_list + [""] * (len(parsed.columns) - len(cells_list)), strict=True
+        )
+    )
     candidate.errors.extend(_organization_problems(cells, org))
     name = cells.get("nom_orga", "")
     if not candidate.errors and name and fold(name) != fold(org.name):

@@ -183,9 +183,7 @@ def _collect(parsed: ParsedFile, rows: Iterator[tuple[int, list[Any]]]) -> None:
         if len(cells) > MAX_COLUMNS:
             raise FileRejected(f"row {number} has {len(cells)} cells; the limit is {MAX_COLUMNS}")
         if any(len(cell) > MAX_CELL_CHARS for cell in cells):
-            raise FileRejected(
-                f"row {number} has a cell longer than {MAX_CELL_CHARS:,} characters"
-            )
+            raise FileRejected(f"row {number} has a cell longer than {MAX_CELL_CHARS:,} characters")
         if not parsed.columns:
             parsed.columns = [_column_name(cell) for cell in cells]
             continue

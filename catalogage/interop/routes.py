@@ -10,9 +10,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -185,7 +184,9 @@ def site_base(request: Request) -> str:
 
 def rdf_response(builder: dcat.Builder, fmt: dcat.RdfFormat) -> Response:
     return Response(
-        builder.serialize(fmt), media_type=f"{fmt.media_type}; charset=utf-8", headers={"Vary": "Accept"}
+        builder.serialize(fmt),
+        media_type=f"{fmt.media_type}; charset=utf-8",
+        headers={"Vary": "Accept"},
     )
 
 
