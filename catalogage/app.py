@@ -18,7 +18,7 @@ from catalogage.config import ConfigError, Settings, load_settings
 from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
-from catalogage.errors import install_error_handlers
+from catalogage.errors import ERROR_RESPONSES, install_error_handlers
 from catalogage.interop.ckan import router as ckan_router
 from catalogage.interop.routes import rdf_router as dcat_dataset_router
 from catalogage.interop.routes import router as interop_router
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     # Before the datasets router: /datasets/{id}.ttl must not be read as a dataset id.
-    app.include_router(dcat_dataset_router)
+    app.include_router(dcat_dataset_router, responses=ERROR_RESPONSES)
     for router in (
         system_router,
         accounts_router,
@@ -63,5 +63,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         interop_router,
         ckan_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

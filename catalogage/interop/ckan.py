@@ -377,17 +377,6 @@ async def _facets(
 
 # -- actions ------------------------------------------------------------------------
 
-ACTIONS = (
-    "status_show",
-    "site_read",
-    "package_list",
-    "package_show",
-    "package_search",
-    "organization_list",
-    "organization_show",
-    "tag_list",
-)
-
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
@@ -564,21 +553,3 @@ async def tag_list(request: Request, session: DbSession, user: AnyCaller) -> JSO
         statement = statement.where(used.c.name.ilike(query.replace("%", "\\%") + "%"))
     names = await session.scalars(statement)
     return envelope(request, list(names))
-
-
-@router.api_route("/api/3/action/{action}", methods=["GET", "POST"], include_in_schema=False)
-@router.api_route("/api/action/{action}", methods=["GET", "POST"], include_in_schema=False)
-async def unknown_action(action: str, request: Request, user: AnyCaller) -> JSONResponse:
-    """CKAN answers unknown (and here unsupported, e.g. write) actions with 400."""
-    return JSONResponse(
-        {
-            "help": _help_url(request),
-            "success": False,
-            "error": {
-                "__type": "Bad request - Action name not known",
-                "message": f"Action name not known: {action}; this API supports "
-                + ", ".join(ACTIONS),
-            },
-        },
-        status_code=400,
-    )

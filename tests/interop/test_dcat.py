@@ -77,7 +77,8 @@ def test_catalog_validates_against_dcat_ap_3_shapes(client, world, extension):
     response = client.get(f"/catalog.{extension}")
     assert response.status_code == 200
     graph = Graph().parse(
-        data=response.content, format={"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml"}[extension]
+        data=response.content,
+        format={"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml"}[extension],
     )
     assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 4
     violations, _ = shacl_results(graph)
@@ -165,4 +166,4 @@ def test_dataset_documents_respect_visibility(client, world):
     assert response.status_code == 404
     allowed = client.get(f"/datasets/{dataset['id']}.jsonld", headers=world.headers("editor_a"))
     assert allowed.status_code == 200
-    assert client.get(f"/catalog.nt").status_code == 422
+    assert client.get("/catalog.nt").status_code == 422

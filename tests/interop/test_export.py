@@ -26,7 +26,10 @@ def schema_descriptor(extra: list[str] = ()) -> dict:
 
 def frictionless_errors(content: bytes, extra: list[str] = ()) -> list[str]:
     resource = Resource(
-        data=content, format="csv", encoding="utf-8", schema=Schema.from_descriptor(schema_descriptor(extra))
+        data=content,
+        format="csv",
+        encoding="utf-8",
+        schema=Schema.from_descriptor(schema_descriptor(extra)),
     )
     report = resource.validate()
     return [error.message for task in report.tasks for error in task.errors] + [
@@ -70,7 +73,9 @@ def test_site_export_validates_against_the_schema(client, world):
 
 
 def test_validation_is_not_vacuous():
-    broken = (",".join(SCHEMA_COLUMNS) + "\n" + ",".join(["x"] * 10 + ["pas une date"] + [""] * 6)).encode()
+    broken = (
+        ",".join(SCHEMA_COLUMNS) + "\n" + ",".join(["x"] * 10 + ["pas une date"] + [""] * 6)
+    ).encode()
     assert frictionless_errors(broken)
 
 
@@ -112,13 +117,13 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(client, world):
     create_dataset(
         client,
         world,
-        title="=HYPERLINK(\"http://evil.example\",\"clic\")",
+        title='=HYPERLINK("http://evil.example","clic")',
         description="+33 1 23 45 67 89",
         service="@SUM(A1:A2)",
         technical_source="-2+3",
     )
     exported = rows(client.get("/export.csv").content)[0]
-    assert exported["titre"] == "'=HYPERLINK(\"http://evil.example\",\"clic\")"
+    assert exported["titre"] == '\'=HYPERLINK("http://evil.example","clic")'
     assert exported["description"] == "'+33 1 23 45 67 89"
     assert exported["service"] == "'@SUM(A1:A2)"
     assert exported["si"] == "'-2+3"

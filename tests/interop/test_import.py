@@ -23,7 +23,9 @@ EXAMPLE = (SCHEMA_DIR / "exemple-valide.csv").read_bytes()
 HEADER = EXAMPLE.decode("utf-8").splitlines()[0].split(",")
 
 
-def csv_bytes(rows: list[dict[str, str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    rows: list[dict[str, str]], *, delimiter: str = ",", encoding: str = "utf-8"
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter=delimiter)
     writer.writeheader()
@@ -115,7 +117,9 @@ def test_xlsx_imports(client, world):
     sheet.append(list(values.values()))
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = upload(client, world, world.org_a, buffer.getvalue(), filename="c.xlsx", dry_run=False)
+    response = upload(
+        client, world, world.org_a, buffer.getvalue(), filename="c.xlsx", dry_run=False
+    )
     assert response.status_code == 200, response.text
     assert response.json()["file"]["format"] == "xlsx"
     assert response.json()["summary"]["create"] == 1
@@ -296,6 +300,7 @@ def _round_trip(client, world, db, extension: str) -> None:
     if extension == "csv":
         assert after == before
     else:
+
         def table(content: bytes) -> list[list[object]]:
             sheet = openpyxl.load_workbook(io.BytesIO(content)).active
             return [[cell.value for cell in r] for r in sheet.iter_rows()]
