@@ -262,8 +262,9 @@ class Builder:
         graph.add((node, DCTERMS.spatial, location))
         if dataset.url:
             graph.add((node, DCAT.landingPage, self.document(dataset.url)))
-        for format_name in dataset.formats:
-            graph.add((node, DCAT.distribution, self._distribution(dataset, format_name)))
+        for position, format_name in enumerate(dataset.formats, start=1):
+            distribution = self._distribution(dataset, format_name, position)
+            graph.add((node, DCAT.distribution, distribution))
         return node
 
     def _contact(self, dataset: Dataset) -> BNode:
@@ -275,17 +276,19 @@ class Builder:
         graph.add((contact, VCARD["organization-name"], Literal(dataset.service)))
         if dataset.service_contact_email:
             graph.add((contact, VCARD.hasEmail, URIRef(f"mailto:{dataset.service_contact_email}")))
-        for email in dataset.contact_emails:
-            member = BNode()
+        for position, email in enumerate(dataset.contact_emails, start=1):
+            # Numbered like distributions, so that harvesters keep the order.
+            member = URIRef(f"{self.dataset_iri(dataset.id)}#contact-{position:03d}")
             graph.add((member, RDF.type, VCARD.Kind))
             graph.add((member, RDF.type, VCARD.Individual))
             graph.add((member, VCARD.hasEmail, URIRef(f"mailto:{email}")))
             graph.add((contact, VCARD.hasMember, member))
         return contact
 
-    def _distribution(self, dataset: Dataset, format_name: str) -> BNode:
+    def _distribution(self, dataset: Dataset, format_name: str, position: int) -> URIRef:
         graph = self.graph
-        distribution = BNode()
+        # Numbered IRIs keep the formats' order for harvesters (RDF has no order).
+        distribution = URIRef(f"{self.dataset_iri(dataset.id)}#distribution-{position:03d}")
         graph.add((distribution, RDF.type, DCAT.Distribution))
         graph.add((distribution, DCTERMS.title, Literal(format_name)))
         access = dataset.url or str(self.dataset_iri(dataset.id))

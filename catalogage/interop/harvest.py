@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import anyio
 import httpx
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -121,7 +121,8 @@ def _parse(data: bytes, rdf_format: str, where: str) -> Graph:
     if rdf_format == "json-ld":
         _refuse_remote_contexts(data, where)
     try:
-        return Graph().parse(data=data, format=rdf_format)
+        # Relative IRIs (a relative hydra:next...) resolve against the document's URL.
+        return Graph().parse(data=data, format=rdf_format, publicID=where)
     except Exception as exc:  # rdflib raises parser-specific types
         raise HarvestError(f"{where}: not valid RDF ({type(exc).__name__}: {exc})") from None
 
@@ -288,6 +289,14 @@ def _date(graph: Graph, node: Any, predicate: URIRef) -> str | None:
     return value[:10] if value else None
 
 
+def _distribution_key(graph: Graph, distribution: Any) -> tuple[int, str]:
+    """A stable order for distributions: by IRI, else by title and format (blank nodes)."""
+    if isinstance(distribution, URIRef):
+        return (0, str(distribution))
+    title = _text(graph, distribution, DCTERMS.title) or ""
+    return (1, title + str(next(iter(graph.objects(distribution, DCTERMS.format)), "")))
+
+
 def dcat_candidate(graph: Graph, node: Any, position: int, vocab: _Vocab) -> Candidate:
     """A candidate from one `dcat:Dataset` (remote id: its IRI, or its dct:identifier)."""
     identifier = str(node) if isinstance(node, URIRef) else _text(graph, node, DCTERMS.identifier)
@@ -295,7 +304,9 @@ def dcat_candidate(graph: Graph, node: Any, position: int, vocab: _Vocab) -> Can
     values = candidate.values
     values["title"] = _text(graph, node, DCTERMS.title)
     values["description"] = _text(graph, node, DCTERMS.description)
-    values["keywords"] = [str(k).strip() for k in _literals(graph, node, DCAT.keyword)]
+    # RDF keeps no order: sorted, so that harvesting again finds the same list.
+    keywords = {str(k).strip() for k in _literals(graph, node, DCAT.keyword)}
+    values["keywords"] = sorted(keywords, key=lambda k: (fold(k), k))
     contacts = list(graph.objects(node, DCAT.contactPoint))
     service = None
     service_email = None
@@ -304,7 +315,8 @@ def dcat_candidate(graph: Graph, node: Any, position: int, vocab: _Vocab) -> Can
         service = service or _text(graph, contact, VCARD["organization-name"], VCARD.fn)
         for email in graph.objects(contact, VCARD.hasEmail):
             service_email = service_email or _email(email)
-        for member in graph.objects(contact, VCARD.hasMember):
+        members = graph.objects(contact, VCARD.hasMember)
+        for member in sorted(members, key=lambda m: (isinstance(m, BNode), str(m))):
             people.extend(filter(None, (_email(e) for e in graph.objects(member, VCARD.hasEmail))))
     publisher = next(iter(graph.objects(node, DCTERMS.publisher)), None)
     if service is None and publisher is not None:
@@ -339,7 +351,9 @@ def dcat_candidate(graph: Graph, node: Any, position: int, vocab: _Vocab) -> Can
     formats: list[str] = []
     unknown: list[str] = []
     license_name = None
-    for distribution in graph.objects(node, DCAT.distribution):
+    for distribution in sorted(
+        graph.objects(node, DCAT.distribution), key=lambda d: _distribution_key(graph, d)
+    ):
         title = _text(graph, distribution, DCTERMS.title)
         name = vocab.format_name(title) if title else None
         file_type = next(iter(graph.objects(distribution, DCTERMS.format)), None)
