@@ -196,8 +196,10 @@ def test_harvest_a_second_instance_through_its_ckan_api(remote, client, world, d
 
 FOREIGN_PAGE_1 = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
-@prefix hydra: <http://www.w3.org/ns/hydra/core#> . @prefix vcard: <http://www.w3.org/2006/vcard/ns#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix hydra: <http://www.w3.org/ns/hydra/core#> .
+@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 <https://data.example.org/catalog> a dcat:Catalog ; dcat:dataset <https://data.example.org/ds/1> .
 <https://data.example.org/ds/1> a dcat:Dataset ;
     dct:title "Stations de mesure de l'air"@fr, "Air quality stations"@en ;
