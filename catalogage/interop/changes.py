@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, cast
 
 from pydantic import ValidationError as PydanticValidationError
@@ -37,7 +38,11 @@ from catalogage.interop.schemas import ImportReport, Problem, RowAction, RowRepo
 from catalogage.interop.tabular import COLUMN_OF_FIELD
 from catalogage.vocabularies import service as vocabularies
 from catalogage.vocabularies.frequencies import UpdateFrequency
-from catalogage.vocabularies.normalize import clean, fold
+from catalogage.vocabularies.normalize import clean
+from catalogage.vocabularies.normalize import fold as fold_term
+
+#: Folding is pure and files repeat their keywords and formats on every row.
+fold = lru_cache(maxsize=65_536)(fold_term)
 
 #: Namespace of our advisory locks on catalogs (the second key is the SIRET's hash).
 CATALOG_WRITE_LOCK = 0x696D_706F  # "impo"
