@@ -29,7 +29,8 @@ INSERT INTO dataset (id, organization_siret, title, description, keywords, servi
 SELECT gen_random_uuid(), '{org}', 'Jeu de données numéro ' || n,
     'Description du jeu de données ' || n || ' : ' || repeat('données publiques ', 12),
     ARRAY['environnement', 'eau', 'mot' || (n % 500)], 'Service des données',
-    'Système ' || (n % 20), 'service@example.gouv.fr', ARRAY['agent' || (n % 1000) || '@example.gouv.fr'],
+    'Système ' || (n % 20), 'service@example.gouv.fr',
+    ARRAY['agent' || (n % 1000) || '@example.gouv.fr'],
     DATE '2015-01-01' + (n % 3000), DATE '2023-01-01' + (n % 600), 'monthly',
     'Région ' || (n % 13), 'https://example.gouv.fr/jeux/' || n, ARRAY['CSV', 'JSON'],
     'Licence Ouverte 2.0', 'public', '{{}}'
@@ -87,8 +88,17 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "b" * 40}
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "catalogage.app:create_app",
-             "--port", str(port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "catalogage.app:create_app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
         base = f"http://127.0.0.1:{port}"
@@ -100,8 +110,10 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             loaded = 0
-            print(f"{'rows':>9} {'format':>6} {'MB':>8} {'s':>7} {'rows/s':>8} "
-                  f"{'RSS before MiB':>15} {'RSS peak MiB':>13}")
+            print(
+                f"{'rows':>9} {'format':>6} {'MB':>8} {'s':>7} {'rows/s':>8} "
+                f"{'RSS before MiB':>15} {'RSS peak MiB':>13}"
+            )
             for size in sizes:
                 cluster.psql(INSERT_SQL.format(org=ORG, start=loaded + 1, stop=size))
                 cluster.psql("VACUUM ANALYZE dataset")
@@ -110,9 +122,11 @@ def main() -> None:
                     if fmt == "xlsx" and size > args.xlsx_max:
                         continue
                     n, seconds, before, peak = measure(base, f"/export.{fmt}", server.pid)
-                    print(f"{size:>9} {fmt:>6} {n / 1e6:>8.1f} {seconds:>7.1f} "
-                          f"{size / seconds:>8.0f} {before / 1024:>15.1f} {peak / 1024:>13.1f}",
-                          flush=True)
+                    print(
+                        f"{size:>9} {fmt:>6} {n / 1e6:>8.1f} {seconds:>7.1f} "
+                        f"{size / seconds:>8.0f} {before / 1024:>15.1f} {peak / 1024:>13.1f}",
+                        flush=True,
+                    )
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -78,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'rows':>7} {'step':<22} {'seconds':>8} {'rows/s':>8}  summary")
     for rows in (int(r) for r in args.rows.split(",")):
-        with throwaway_database() as (cluster, url):
+        with throwaway_database() as (_cluster, url):
             data = catalog_file(rows)
             corrected = catalog_file(rows, variant=" (corrigé)")
             for step, content, dry_run in (
@@ -89,8 +89,10 @@ def main() -> None:
             ):
                 seconds, summary = asyncio.run(timed(url, content, dry_run=dry_run))
                 counts = {k: v for k, v in summary.items() if v}
-                print(f"{rows:>7} {step:<22} {seconds:>8.2f} {rows / seconds:>8.0f}  {counts}",
-                      flush=True)
+                print(
+                    f"{rows:>7} {step:<22} {seconds:>8.2f} {rows / seconds:>8.0f}  {counts}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
