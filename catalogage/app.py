@@ -23,7 +23,7 @@ from catalogage.interop.ckan import router as ckan_router
 from catalogage.interop.routes import rdf_router as dcat_dataset_router
 from catalogage.interop.routes import router as interop_router
 from catalogage.organizations.routes import router as organizations_router
-from catalogage.security import SecurityHeadersMiddleware
+from catalogage.security import RejectNulMiddleware, SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     install_error_handlers(app)
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     # Before the datasets router: /datasets/{id}.ttl must not be read as a dataset id.
     app.include_router(dcat_dataset_router, responses=ERROR_RESPONSES)

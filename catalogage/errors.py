@@ -43,6 +43,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
+        400: "Unreadable request body",
         401: "Authentication required or token invalid",
         403: "Forbidden for this user",
         404: "Not found (or not visible to this user)",
