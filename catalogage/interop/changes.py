@@ -371,9 +371,11 @@ async def apply_plan(session: AsyncSession, actor: User | None, siret: str, plan
     actor_id = actor.id if actor else None
     creates = [w for w in plan.writes if w.report.action is RowAction.CREATE]
     updates = [w for w in plan.writes if w.report.action is RowAction.UPDATE]
+    # Core statements on the session's connection: executemany, without ORM bookkeeping.
+    connection = await session.connection()
     if creates:
-        await session.execute(
-            insert(Dataset),
+        await connection.execute(
+            insert(cast(Table, Dataset.__table__)),
             [
                 {
                     **write.values,
@@ -401,7 +403,6 @@ async def apply_plan(session: AsyncSession, actor: User | None, siret: str, plan
                 }
             )
         )
-        connection = await session.connection()
         await connection.execute(
             statement,
             [
@@ -428,4 +429,4 @@ async def apply_plan(session: AsyncSession, actor: User | None, siret: str, plan
         for write in plan.writes
     ]
     if entries:
-        await session.execute(insert(HistoryEntry), entries)
+        await connection.execute(insert(cast(Table, HistoryEntry.__table__)), entries)
