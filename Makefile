@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-stamp
 PG_STAMP := var/.postgres-binaries
 
-.PHONY: run test lint install postgres-binaries migrate bench clean help
+.PHONY: run test lint install postgres-binaries migrate bench clean help bench-interop
 
 help:
 	@echo "make run    set everything up and serve on http://127.0.0.1:3579"
@@ -55,3 +55,9 @@ N ?= 100000
 BENCH_SECONDS ?= 10
 bench: install postgres-binaries
 	$(BIN)/python -m bench.run --n $(N) --seconds $(BENCH_SECONDS)
+
+# --- interop ---
+# Import speed (rows/s) and export memory at growing sizes (the 1,000,000-row run takes minutes).
+bench-interop: install postgres-binaries
+	$(BIN)/python -m bench.interop_import --rows 5000,20000
+	$(BIN)/python -m bench.interop_export --sizes 10000,100000,1000000

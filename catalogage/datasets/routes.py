@@ -18,6 +18,8 @@ from catalogage.errors import FieldError, ValidationFailed
 from catalogage.history import service as history
 from catalogage.history.schemas import HistoryActor, HistoryEntryRead
 from catalogage.http import etag, optional_version, required_version, set_pagination_headers
+from catalogage.interop import dcat
+from catalogage.interop.routes import dataset_rdf
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -80,10 +82,19 @@ async def create_dataset(
 
 @router.get("/{dataset_id}", response_model=DatasetRead)
 async def get_dataset(
-    dataset_id: uuid.UUID, response: Response, session: DbSession, user: AnyCaller
-) -> DatasetRead:
+    dataset_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    user: AnyCaller,
+) -> DatasetRead | Response:
+    """JSON by default; DCAT-AP (Turtle, JSON-LD, RDF/XML) when `Accept` prefers it."""
     dataset = await service.get_dataset(session, user, dataset_id)
+    rdf_format = dcat.negotiate(request.headers.get("accept"))
+    if rdf_format is not None:
+        return await dataset_rdf(session, request, dataset, rdf_format)
     response.headers["ETag"] = etag(dataset.version)
+    response.headers["Vary"] = "Accept"
     return DatasetRead.model_validate(dataset)
 
 

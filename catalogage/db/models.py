@@ -4,6 +4,7 @@ from catalogage.accounts.models import ApiToken, LoginThrottle, Membership, User
 from catalogage.catalogs.models import Catalog, ExtraField
 from catalogage.datasets.models import Dataset
 from catalogage.history.models import HistoryEntry
+from catalogage.interop.models import HarvestRecord
 from catalogage.organizations.models import Organization
 from catalogage.search.models import SearchState
 from catalogage.vocabularies.models import Format, License, Tag
@@ -14,6 +15,7 @@ __all__ = [
     "Dataset",
     "ExtraField",
     "Format",
+    "HarvestRecord",
     "HistoryEntry",
     "License",
     "LoginThrottle",

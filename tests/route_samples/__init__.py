@@ -48,7 +48,7 @@ class Context:
 
 Builder = Callable[[Context], Call]
 SAMPLES: dict[tuple[str, str], Builder] = {}
-AREAS = ("core", "search")
+AREAS = ("core", "search", "interop")
 
 
 def sample(method: str, path: str) -> Callable[[Builder], Builder]:
