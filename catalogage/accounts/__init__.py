@@ -1,0 +1,1 @@
+"""Accounts: users, their memberships in organizations, API tokens, login throttling."""

@@ -1,0 +1,29 @@
+"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106's second
+recommended profile)."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256
+
+#: Verified against when the email is unknown, so that a wrong email costs as much
+#: time as a wrong password and response times do not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not a real password, only spends time")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

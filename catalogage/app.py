@@ -1,0 +1,60 @@
+"""The ASGI application: `create_app()` wires settings, database, routes and errors.
+
+Run it with `catalogage serve`, or `uvicorn --factory catalogage.app:create_app`
+with `DATABASE_URL` set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from catalogage import __version__
+from catalogage.accounts.routes import router as accounts_router
+from catalogage.catalogs.routes import router as catalogs_router
+from catalogage.config import ConfigError, Settings, load_settings
+from catalogage.datasets.routes import router as datasets_router
+from catalogage.db import Database
+from catalogage.db.session import create_engine
+from catalogage.errors import install_error_handlers
+from catalogage.organizations.routes import router as organizations_router
+from catalogage.security import SecurityHeadersMiddleware
+from catalogage.system.routes import router as system_router
+from catalogage.vocabularies.routes import router as vocabularies_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    if not settings.database_url:
+        raise ConfigError(
+            "DATABASE_URL is not set: use `catalogage serve`, which runs the embedded database"
+        )
+    database = Database(create_engine(settings, settings.database_url))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="catalogage",
+        version=__version__,
+        description="Catalogue des données des administrations — API JSON.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    for router in (
+        system_router,
+        accounts_router,
+        organizations_router,
+        catalogs_router,
+        datasets_router,
+        vocabularies_router,
+    ):
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Datasets: the records of the catalog, following schema-catalogue-donnees."""

@@ -1,0 +1,158 @@
+"""JSON API for datasets: `/datasets/`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from catalogage.accounts.auth import AnyCaller, OrgEditor, OrgManager, ensure_org_role
+from catalogage.accounts.models import Role
+from catalogage.datasets import service
+from catalogage.datasets.models import Visibility
+from catalogage.datasets.schemas import DatasetCreate, DatasetPatch, DatasetRead, DatasetReplace
+from catalogage.dependencies import DbSession
+from catalogage.errors import FieldError, ValidationFailed
+from catalogage.history import service as history
+from catalogage.history.schemas import HistoryActor, HistoryEntryRead
+from catalogage.http import etag, optional_version, required_version, set_pagination_headers
+
+router = APIRouter(prefix="/datasets", tags=["datasets"])
+
+IfMatch = Annotated[str | None, Header(description='ETag of the edited version, e.g. "3"')]
+
+
+@router.get("/", response_model=list[DatasetRead])
+async def list_datasets(
+    request: Request,
+    response: Response,
+    session: DbSession,
+    user: AnyCaller,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    organization: Annotated[list[str], Query(description="SIRET; repeat for several")] = [],  # noqa: B006
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006
+    format: Annotated[list[str], Query()] = [],  # noqa: B006
+    visibility: Annotated[list[Visibility], Query()] = [],  # noqa: B006
+    updated_since: datetime | None = None,
+    sort: service.Sort = service.Sort.UPDATED_DESC,
+) -> list[DatasetRead]:
+    """Datasets the caller may see. Several values of one filter are OR'ed."""
+    filters = service.DatasetFilters(
+        organizations=organization,
+        tags=tag,
+        formats=format,
+        visibility=visibility,
+        updated_since=updated_since,
+    )
+    items, total = await service.list_datasets(
+        session, user, filters, sort=sort, offset=(page - 1) * page_size, limit=page_size
+    )
+    set_pagination_headers(request, response, page=page, page_size=page_size, total=total)
+    return [DatasetRead.model_validate(item) for item in items]
+
+
+@router.post("/", status_code=201, response_model=DatasetRead)
+async def create_dataset(
+    data: DatasetCreate, request: Request, response: Response, session: DbSession, user: OrgEditor
+) -> DatasetRead:
+    ensure_org_role(user, data.organization_siret, Role.EDITOR)
+    dataset = await service.create_dataset(session, user, data.organization_siret, data)
+    await session.commit()
+    response.headers["Location"] = str(request.url_for("get_dataset", dataset_id=dataset.id))
+    response.headers["ETag"] = etag(dataset.version)
+    return DatasetRead.model_validate(dataset)
+
+
+@router.get("/{dataset_id}", response_model=DatasetRead)
+async def get_dataset(
+    dataset_id: uuid.UUID, response: Response, session: DbSession, user: AnyCaller
+) -> DatasetRead:
+    dataset = await service.get_dataset(session, user, dataset_id)
+    response.headers["ETag"] = etag(dataset.version)
+    return DatasetRead.model_validate(dataset)
+
+
+@router.put("/{dataset_id}", response_model=DatasetRead)
+async def replace_dataset(
+    dataset_id: uuid.UUID,
+    data: DatasetReplace,
+    response: Response,
+    session: DbSession,
+    user: OrgEditor,
+    if_match: IfMatch = None,
+) -> DatasetRead:
+    """Replace every field. Requires `If-Match`; 412 if the dataset changed meanwhile."""
+    version = required_version(if_match)
+    dataset = await service.lock_dataset(session, user, dataset_id)
+    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
+    service.check_version(dataset, version)
+    if data.organization_siret not in (None, dataset.organization_siret):
+        raise ValidationFailed(
+            [FieldError("organization_siret", "a dataset cannot move to another organization")]
+        )
+    dataset = await service.replace_dataset(session, user, dataset, data)
+    await session.commit()
+    response.headers["ETag"] = etag(dataset.version)
+    return DatasetRead.model_validate(dataset)
+
+
+@router.patch("/{dataset_id}", response_model=DatasetRead)
+async def patch_dataset(
+    dataset_id: uuid.UUID,
+    patch: DatasetPatch,
+    response: Response,
+    session: DbSession,
+    user: OrgEditor,
+    if_match: IfMatch = None,
+) -> DatasetRead:
+    """Change the fields given. Requires `If-Match`; 412 if the dataset changed meanwhile."""
+    version = required_version(if_match)
+    dataset = await service.lock_dataset(session, user, dataset_id)
+    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
+    service.check_version(dataset, version)
+    dataset = await service.replace_dataset(
+        session, user, dataset, service.merge_patch(dataset, patch)
+    )
+    await session.commit()
+    response.headers["ETag"] = etag(dataset.version)
+    return DatasetRead.model_validate(dataset)
+
+
+@router.delete("/{dataset_id}", status_code=204)
+async def delete_dataset(
+    dataset_id: uuid.UUID, session: DbSession, user: OrgManager, if_match: IfMatch = None
+) -> Response:
+    """Delete (managers and admins). `If-Match` is optional; when given it is checked."""
+    version = optional_version(if_match)
+    dataset = await service.lock_dataset(session, user, dataset_id)
+    ensure_org_role(user, dataset.organization_siret, Role.MANAGER)
+    if version is not None:
+        service.check_version(dataset, version)
+    await service.delete_dataset(session, user, dataset)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/{dataset_id}/history", response_model=list[HistoryEntryRead])
+async def dataset_history(
+    dataset_id: uuid.UUID, session: DbSession, user: AnyCaller
+) -> list[HistoryEntryRead]:
+    """Changes, oldest first. Actors are named to the organization's members only."""
+    dataset = await service.get_dataset(session, user, dataset_id)
+    show_actor = user is not None and (
+        user.is_admin or user.role_in(dataset.organization_siret) is not None
+    )
+    return [
+        HistoryEntryRead(
+            at=entry.at,
+            action=entry.action,
+            actor=HistoryActor(id=entry.actor_id, name=name)
+            if show_actor and entry.actor_id and name
+            else None,
+            changes=entry.changes,
+        )
+        for entry, name in await history.entries(session, "dataset", str(dataset.id))
+    ]

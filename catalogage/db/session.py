@@ -1,0 +1,53 @@
+"""Engine and sessions.
+
+Each request gets one `AsyncSession`; write views call `commit()` before they
+answer, so a 2xx response always means the write is durable, and any error
+rolls the whole request back (one transaction per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from catalogage.config import Settings
+
+
+def create_engine(settings: Settings, database_url: str) -> AsyncEngine:
+    return create_async_engine(
+        database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.db_pool_timeout_seconds,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 1,
+            "server_settings": {
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "idle_in_transaction_session_timeout": "60000",
+                "application_name": "catalogage",
+            },
+        },
+    )
+
+
+class Database:
+    """Owns the engine; hands out sessions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,166 @@
+"""Errors as JSON.
+
+Every error response has the shape::
+
+    {"error": "<code>", "message": "<sentence>", "fields": [{"field": ..., "message": ...}]}
+
+`fields` is present for 422 (and for 409 conflicts about specific fields). No
+stack trace ever reaches a client: unexpected exceptions are logged and answered
+with a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("catalogage.errors")
+
+
+class FieldError(dict[str, Any]):
+    """One invalid field: `{"field": "contact_emails", "message": "...", "loc": [...]}`."""
+
+    def __init__(self, field: str, message: str, loc: list[str | int] | None = None) -> None:
+        super().__init__(field=field, message=message, loc=loc or field.split("."))
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.fields is not None:
+            body["fields"] = self.fields
+        return body
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str = "Authentication required") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PreconditionRequired(AppError):
+    status_code = 428
+    code = "precondition_required"
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, fields: list[FieldError], message: str = "Invalid input") -> None:
+        super().__init__(message, fields=fields)
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+def validation_fields(errors: list[Any]) -> list[FieldError]:
+    """Turn pydantic errors into FieldErrors; `field` drops the `body`/`query` prefix
+    and list indexes, so `["body", "contact_emails", 0]` names `contact_emails`."""
+    fields = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        parts = loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc
+        names = [str(p) for p in parts if not isinstance(p, int)]
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if error.get("type") == "extra_forbidden":
+            message = "unknown field"
+        fields.append(FieldError(".".join(names) or "body", message, loc))
+    return fields
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    error = ValidationFailed(validation_fields(list(exc.errors())))
+    return JSONResponse(error.body(), status_code=422)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return JSONResponse(
+        {"error": code, "message": message}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"error": "internal_error", "message": "Internal server error"}, status_code=500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

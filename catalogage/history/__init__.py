@@ -1,0 +1,1 @@
+"""History: who changed what and when, for datasets and catalogs."""

@@ -1,0 +1,1 @@
+"""Organizations: the public bodies (ministries, agencies) that own catalogs."""

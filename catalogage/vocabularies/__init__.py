@@ -1,0 +1,1 @@
+"""Controlled vocabularies: keywords (tags), formats, licenses, update frequencies."""
