@@ -25,7 +25,7 @@ LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-60}"
 BRIDGE=catlab0
 NET_PREFIX=10.213.0
 GATEWAY="${NET_PREFIX}.1"
-ACNG_PORT=3142
+ACNG_PORT=3149   # not 3142: a system apt-cacher-ng may already use it
 SUITE=bookworm
 
 # name -> last octet. Keep in sync with ops/ansible/inventories/lab*.

@@ -87,6 +87,22 @@ derived_repo() { # derived_repo DIR MESSAGE [FUNC]
   git -C "$1" add -A && git -C "$1" -c user.name=ops-test -c user.email=ops-test@lab.invalid commit -q --allow-empty -m "$2"
   git -C "$1" rev-parse HEAD
 }
+# Some data through the application itself: an organization and an admin (CLI on the
+# host, in the release being served), then a public dataset created through the HTTP API.
+SEED_SIRET=13002526500013
+seed_data() { # seed_data HOST IP TITLE
+  local token code
+  token="$(on "$1" "cd ~/catalogage/current && { venv/bin/catalogage org create $SEED_SIRET 'Direction interministérielle du numérique' >/dev/null 2>&1; CATALOGAGE_PASSWORD=ops-test-password-2026 venv/bin/catalogage createuser ops-test@example.org --name 'Ops test' --admin >/dev/null 2>&1; venv/bin/catalogage token create ops-test@example.org; }" 2>"$ART/seed-$1.err")" \
+    || { cat "$ART/seed-$1.err"; return 1; }
+  code="$(curl -s -m 10 -o "$ART/seed-$1.json" -w '%{http_code}' -X POST "http://$2/datasets/" \
+    -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"organization_siret": "'$SEED_SIRET'", "title": "'"$3"'", "description": "Créé par les tests ops.",
+         "keywords": ["ops"], "service": "DINUM", "contact_emails": ["ops-test@example.org"],
+         "geographical_coverage": "France", "formats": ["CSV"], "visibility": "public"}')"
+  [ "$code" = 201 ] || { echo "POST /datasets/ -> $code: $(cat "$ART/seed-$1.json")"; return 1; }
+}
+dataset_count() { curl -s -m 10 -D - -o /dev/null "$1/datasets/" | tr -d '\r' | sed -n 's/^x-total-count: //Ip'; }
+
 db_dump_sum() { # checksum of the lab database (schema + data)
   on web1 "sudo -u postgres pg_dump --no-owner catalogage | grep -v '^--' | sha256sum | cut -c1-16"
 }
@@ -176,12 +192,12 @@ EOF
 }
 
 scenario_4() {
-  # some data first (the app's demo catalog), and its fingerprint
-  on web1 'cd ~/catalogage/current && venv/bin/catalogage demo' > "$ART/s4-demo.txt" 2>&1 || { cat "$ART/s4-demo.txt"; fail "catalogage demo"; return 1; }
+  # some data first, and its fingerprint
+  seed_data web1 "$WEB1" "Jeu de données avant la migration ratée" || { fail "could not create data"; return 1; }
   local before after served_before served_after repo bad
   before="$(db_dump_sum)"
   served_before="$(commit_of "http://$WEB1")"
-  local count; count="$(curl -s -m 10 -D - -o /dev/null "http://$WEB1/datasets/" | tr -d '\r' | sed -n 's/^x-total-count: //Ip')"
+  local count; count="$(dataset_count "http://$WEB1")"
   repo="$WORK/repo-badmig"
   bad="$(derived_repo "$repo" "ops-test: failing migration" add_failing_migration)" || return 1
   if ops_make s4-deploy deploy-lab "-e app_repo_dir=$repo -e env_branch=$bad"; then
@@ -214,15 +230,18 @@ pid=$(sudo supervisorctl pid server)
 [ "$pid" -gt 0 ] || { echo "no pid"; exit 1; }
 t0=$(date +%s.%N)
 sudo kill -9 "$pid"
-for i in $(seq 1 100); do
+for i in $(seq 1 200); do
   new=$(sudo supervisorctl pid server)
+  # back = a new master (supervisor's pid, run-server execs uvicorn) owns the
+  # listening socket, and /health answers through Nginx
   if [ "$new" != "$pid" ] && [ "$new" -gt 0 ] 2>/dev/null && \
-     [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:3579/health)" = 200 ]; then
+     sudo ss -Hltnp 'sport = :3579' | grep -q "pid=$new," && \
+     [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1/health)" = 200 ]; then
     echo "killed $pid; new pid $new serving after $(python3 -c "print(round($(date +%s.%N) - $t0, 2))") s"
     sudo supervisorctl status server
     exit 0
   fi
-  sleep 0.1
+  sleep 0.05
 done
 echo "not back after 10 s"; sudo supervisorctl status server; exit 1
 EOF
@@ -239,7 +258,7 @@ scenario_6() {
   local tp=$LAST_SECONDS
   ops_make s6-deploy deploy-lab-multi "-e env_branch=$COMMIT" || return 1
   local td=$LAST_SECONDS a b
-  on web2 'cd ~/catalogage/current && venv/bin/catalogage demo' > "$ART/s6-demo.txt" 2>&1 || { cat "$ART/s6-demo.txt"; fail "demo via web2"; return 1; }
+  seed_data web2 "$WEB2" "Jeu de données écrit via web2" || { fail "could not create data via web2"; return 1; }
   a="$(get "http://$WEB2/datasets/?page_size=100")"
   b="$(get "http://$WEB3/datasets/?page_size=100")"
   local n; n="$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())))' <<< "$a" 2>/dev/null || echo 0)"
@@ -257,8 +276,8 @@ scenario_7() {
   [ -n "$dump" ] || fail "no backup file reported" || return 1
   local before after deleted
   before="$(db_dump_sum)"
-  on web1 'sudo -u postgres psql -qtA catalogage -c "SELECT count(*) FROM datasets"' > "$ART/s7-count-before.txt"
-  on web1 'sudo -u postgres psql -qtA catalogage -c "TRUNCATE datasets CASCADE"' >/dev/null || return 1
+  on web1 'sudo -u postgres psql -qtA catalogage -c "SELECT count(*) FROM dataset"' > "$ART/s7-count-before.txt"
+  on web1 'sudo -u postgres psql -qtA catalogage -c "TRUNCATE dataset CASCADE"' >/dev/null || return 1
   deleted="$(get "http://$WEB1/datasets/")"
   make -C "$OPS_DIR" restore-lab BACKUP="$dump" > "$ART/s7-restore.log" 2>&1 || { tail -20 "$ART/s7-restore.log"; fail "restore-lab"; return 1; }
   after="$(db_dump_sum)"
