@@ -21,8 +21,8 @@ test: install postgres-binaries
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check catalogage tests bench
-	$(BIN)/ruff format --check catalogage tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy catalogage
 
 install: $(DEPS_STAMP)

@@ -12,14 +12,49 @@ with a bare 500.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("catalogage.errors")
+
+
+class FieldErrorBody(BaseModel):
+    field: str
+    message: str
+    loc: list[str | int]
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (documented in the OpenAPI schema)."""
+
+    error: str
+    message: str
+    fields: list[FieldErrorBody] | None = None
+
+
+#: Declared on every router, so that clients (and schemathesis) know error shapes.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Unreadable request body",
+        401: "Authentication required or token invalid",
+        403: "Forbidden for this user",
+        404: "Not found (or not visible to this user)",
+        409: "Conflict with the current state",
+        412: "If-Match names an outdated version",
+        422: "Invalid input; `fields` names each invalid field",
+        428: "If-Match header required",
+        429: "Too many failed logins (see Retry-After)",
+        503: "Database unavailable (see Retry-After)",
+    }.items()
+}
 
 
 class FieldError(dict[str, Any]):
@@ -106,6 +141,10 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
 
 
+#: Model-level validators name the field they reject as a message prefix: "field: why".
+_FIELD_PREFIX = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
 def validation_fields(errors: list[Any]) -> list[FieldError]:
     """Turn pydantic errors into FieldErrors; `field` drops the `body`/`query` prefix
     and list indexes, so `["body", "contact_emails", 0]` names `contact_emails`."""
@@ -117,6 +156,10 @@ def validation_fields(errors: list[Any]) -> list[FieldError]:
         message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
         if error.get("type") == "extra_forbidden":
             message = "unknown field"
+        prefixed = _FIELD_PREFIX.match(message)
+        if prefixed:
+            names.append(prefixed.group(1))
+            message = prefixed.group(2)
         fields.append(FieldError(".".join(names) or "body", message, loc))
     return fields
 
@@ -152,6 +195,25 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"error": "service_unavailable", "message": "The database is unavailable; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+#: Failures to reach the database (refused, unreachable, pool exhausted, statement
+#: timeout) answer 503 quickly instead of a 500 or a pile-up of waiting requests.
+DATABASE_UNAVAILABLE = (
+    OSError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(
@@ -163,4 +225,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

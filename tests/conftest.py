@@ -33,7 +33,7 @@ from catalogage.db.migrate import upgrade
 from tests.factories import World, build_world
 
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
-#: Tables emptied before each test. Vocabularies are restored from a snapshot.
+#: Tables emptied before each test. Vocabularies keep the rows the migrations seeded.
 RESET_TABLES = [
     "history_entry",
     "api_token",
@@ -45,8 +45,6 @@ RESET_TABLES = [
     "organization",
     '"user"',
     "tag",
-    "format",
-    "license",
 ]
 
 
@@ -63,17 +61,25 @@ class TestDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
 
-    def execute(self, sql: str, **params: Any) -> list[Any]:
+    def run(self, statements: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+        """Execute statements in one transaction; return the last one's rows."""
+
         async def run() -> list[Any]:
             engine = create_async_engine(self.url, poolclass=NullPool)
+            rows: list[Any] = []
             try:
                 async with engine.begin() as connection:
-                    result = await connection.execute(text(sql), params)
-                    return list(result.all()) if result.returns_rows else []
+                    for sql, params in statements:
+                        result = await connection.execute(text(sql), params)
+                        rows = list(result.all()) if result.returns_rows else []
+                    return rows
             finally:
                 await engine.dispose()
 
         return asyncio.run(run())
+
+    def execute(self, sql: str, **params: Any) -> list[Any]:
+        return self.run([(sql, params)])
 
     def scalar(self, sql: str, **params: Any) -> Any:
         rows = self.execute(sql, **params)
@@ -139,25 +145,23 @@ def server(settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def vocabulary_snapshot(db: TestDatabase) -> dict[str, list[Any]]:
-    return {
-        table: db.execute(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608
-        for table in ("format", "license")
-    }
+def seeded_vocabulary(db: TestDatabase) -> dict[str, int]:
+    """Highest id of each vocabulary table as the migrations seeded it."""
+    return {table: db.scalar(f"SELECT max(id) FROM {table}") for table in ("format", "license")}
 
 
 @pytest.fixture(autouse=True)
-def clean_database(db: TestDatabase, vocabulary_snapshot: dict[str, list[Any]]) -> None:
+def clean_database(db: TestDatabase, seeded_vocabulary: dict[str, int]) -> None:
     """Every test starts from an empty catalog with the default vocabularies."""
-    db.execute(f"TRUNCATE {', '.join(RESET_TABLES)} RESTART IDENTITY CASCADE")
-    for table, rows in vocabulary_snapshot.items():
-        for row in rows:
-            columns = list(row._mapping.keys())
-            placeholders = ", ".join(f":{c}" for c in columns)
-            db.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-                **dict(row._mapping),
-            )
+    db.run(
+        [
+            (f"TRUNCATE {', '.join(RESET_TABLES)} RESTART IDENTITY CASCADE", {}),
+            *(
+                (f"DELETE FROM {table} WHERE id > :seeded", {"seeded": seeded})
+                for table, seeded in seeded_vocabulary.items()
+            ),
+        ]
+    )
 
 
 @pytest.fixture

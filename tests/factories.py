@@ -43,62 +43,93 @@ class World:
         return f"{role.replace('_', '.')}@example.gouv.fr"
 
 
+Statement = tuple[str, dict[str, Any]]
+
+
+def user_statement(
+    user_id: uuid.UUID, email: str, *, name: str = "Camille Test", is_admin: bool = False
+) -> Statement:
+    sql = (
+        'INSERT INTO "user" (id, email, name, password_hash, is_admin) '
+        "VALUES (:id, :email, :name, :hash, :admin)"
+    )
+    return sql, {
+        "id": user_id,
+        "email": email,
+        "name": name,
+        "hash": password_hash(),
+        "admin": is_admin,
+    }
+
+
+def token_statement(user_id: uuid.UUID, plain: str, *, expires_in_seconds: int) -> Statement:
+    sql = (
+        "INSERT INTO api_token (id, user_id, name, token_hash, prefix, expires_at) "
+        "VALUES (:id, :user_id, 'test', :hash, :prefix, now() + make_interval(secs => :seconds))"
+    )
+    return sql, {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "hash": token_hash(plain),
+        "prefix": plain[:10],
+        "seconds": expires_in_seconds,
+    }
+
+
+def organization_statements(siret: str, name: str) -> list[Statement]:
+    return [
+        ("INSERT INTO organization (siret, name) VALUES (:s, :n)", {"s": siret, "n": name}),
+        ("INSERT INTO catalog (organization_siret) VALUES (:s)", {"s": siret}),
+    ]
+
+
 def add_user(
     db: TestDatabase, email: str, *, name: str = "Camille Test", is_admin: bool = False
 ) -> uuid.UUID:
     user_id = uuid.uuid4()
-    db.execute(
-        'INSERT INTO "user" (id, email, name, password_hash, is_admin) '
-        "VALUES (:id, :email, :name, :hash, :admin)",
-        id=user_id,
-        email=email,
-        name=name,
-        hash=password_hash(),
-        admin=is_admin,
-    )
+    db.run([user_statement(user_id, email, name=name, is_admin=is_admin)])
     return user_id
 
 
-def add_token(db: TestDatabase, user_id: uuid.UUID, *, expires: str = "1 day") -> str:
+def add_token(db: TestDatabase, user_id: uuid.UUID, *, expires_in_seconds: int = 86400) -> str:
     plain = f"ctg_test_{uuid.uuid4().hex}"
-    db.execute(
-        "INSERT INTO api_token (id, user_id, name, token_hash, prefix, expires_at) "
-        "VALUES (:id, :user_id, 'test', :hash, :prefix, now() + CAST(:expires AS interval))",
-        id=uuid.uuid4(),
-        user_id=user_id,
-        hash=token_hash(plain),
-        prefix=plain[:10],
-        expires=expires,
-    )
+    db.run([token_statement(user_id, plain, expires_in_seconds=expires_in_seconds)])
     return plain
 
 
 def add_organization(db: TestDatabase, siret: str, name: str) -> None:
-    db.execute("INSERT INTO organization (siret, name) VALUES (:s, :n)", s=siret, n=name)
-    db.execute("INSERT INTO catalog (organization_siret) VALUES (:s)", s=siret)
+    db.run(organization_statements(siret, name))
 
 
 def build_world(db: TestDatabase) -> World:
     world = World()
-    add_organization(db, ORG_A, "Direction des données A")
-    add_organization(db, ORG_B, "Agence B")
+    statements = [
+        *organization_statements(ORG_A, "Direction des données A"),
+        *organization_statements(ORG_B, "Agence B"),
+    ]
     memberships = {
         "editor_a": (ORG_A, "editor"),
         "manager_a": (ORG_A, "manager"),
         "editor_b": (ORG_B, "editor"),
     }
     for role in ROLES[1:]:
-        user_id = add_user(db, world.email(role), name=role, is_admin=role == "admin")
+        user_id = uuid.uuid4()
         world.users[role] = user_id
-        world.tokens[role] = add_token(db, user_id)
+        world.tokens[role] = f"ctg_test_{uuid.uuid4().hex}"
+        statements.append(
+            user_statement(user_id, world.email(role), name=role, is_admin=role == "admin")
+        )
+        statements.append(token_statement(user_id, world.tokens[role], expires_in_seconds=86400))
         if role in memberships:
             siret, member_role = memberships[role]
-            db.execute(
-                "INSERT INTO membership (user_id, organization_siret, role) VALUES (:u, :s, :r)",
-                u=user_id,
-                s=siret,
-                r=member_role,
+            statements.append(
+                (
+                    "INSERT INTO membership (user_id, organization_siret, role) "
+                    "VALUES (:u, :s, :r)",
+                    {"u": user_id, "s": siret, "r": member_role},
+                )
             )
+    db.run(statements)
     return world
 
 

@@ -151,7 +151,7 @@ async def list_members(session: AsyncSession, siret: str) -> Sequence[tuple[Memb
         .where(Membership.organization_siret == siret)
         .order_by(User.email)
     )
-    return [(membership, user) for membership, user in rows.tuples()]
+    return [(membership, user) for membership, user in rows.all()]
 
 
 async def set_membership(session: AsyncSession, siret: str, email: str, role: Role) -> Membership:

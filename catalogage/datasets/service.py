@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -65,8 +65,15 @@ class DatasetFilters:
 
 def snapshot(dataset: Dataset) -> dict[str, Any]:
     """The tracked fields as JSON values (dates as ISO strings)."""
-    values = {name: getattr(dataset, name) for name in TRACKED_FIELDS}
-    return DatasetFields.model_construct(**values).model_dump(mode="json")
+    values: dict[str, Any] = {}
+    for name in TRACKED_FIELDS:
+        value = getattr(dataset, name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, list | dict):
+            value = value.copy()
+        values[name] = value
+    return values
 
 
 def _filtered(statement: Select[Any], viewer: User | None, filters: DatasetFilters) -> Select[Any]:
@@ -154,7 +161,7 @@ async def _normalized(session: AsyncSession, siret: str, data: DatasetFields) ->
         formats = []
     if errors:
         raise ValidationFailed(errors)
-    values = data.model_dump(exclude={"extra_fields"})
+    values = data.model_dump(include=set(TRACKED_FIELDS) - {"extra_fields"})
     values["keywords"] = await vocabularies.canonical_tags(session, data.keywords)
     values["formats"] = formats
     values["contact_emails"] = list(dict.fromkeys(values["contact_emails"]))

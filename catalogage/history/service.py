@@ -59,4 +59,4 @@ async def entries(
         .where(HistoryEntry.entity_type == entity_type, HistoryEntry.entity_id == entity_id)
         .order_by(HistoryEntry.id)
     )
-    return [(entry, name) for entry, name in rows.tuples()]
+    return [(entry, name) for entry, name in rows.all()]

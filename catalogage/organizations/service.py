@@ -25,6 +25,7 @@ async def create_organization(session: AsyncSession, data: OrganizationCreate) -
         )
     organization = Organization(**data.model_dump())
     session.add(organization)
+    await session.flush()  # the catalog row references the organization row
     session.add(Catalog(organization_siret=organization.siret))
     await session.flush()
     return organization
@@ -52,7 +53,7 @@ async def list_organizations(
         .outerjoin(counts, counts.c.organization_siret == Organization.siret)
         .order_by(Organization.name)
     )
-    return [(organization, count) for organization, count in rows.tuples()]
+    return [(organization, count) for organization, count in rows.all()]
 
 
 async def count_visible_datasets(session: AsyncSession, viewer: User | None, siret: str) -> int:

@@ -34,7 +34,7 @@ async def canonical_tags(session: AsyncSession, names: Sequence[str]) -> list[st
         .on_conflict_do_nothing(index_elements=[Tag.key])
     )
     rows = await session.execute(select(Tag.key, Tag.name).where(Tag.key.in_(wanted)))
-    canonical = dict(rows.tuples().all())
+    canonical = dict(rows.all())
     return [canonical[key] for key in wanted]
 
 
@@ -42,7 +42,7 @@ async def canonical_formats(session: AsyncSession, names: Sequence[str]) -> list
     """The canonical spelling of each format; unknown formats are a validation error."""
     wanted = _unique_by_key(names)
     rows = await session.execute(select(Format.key, Format.name).where(Format.key.in_(wanted)))
-    canonical = dict(rows.tuples().all())
+    canonical = dict(rows.all())
     unknown = [name for key, name in wanted.items() if key not in canonical]
     if unknown:
         raise ValidationFailed(

@@ -5,6 +5,7 @@ Revises:
 Create Date: 2026-11-25 00:22:34.176437
 """
 
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -15,6 +16,12 @@ revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def _fold(term: str) -> str:
+    """Frozen copy of catalogage.vocabularies.normalize.fold (migrations must not change)."""
+    decomposed = unicodedata.normalize("NFKD", term.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 # (name, code in the EU file-type authority table)
@@ -349,7 +356,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     op.bulk_insert(
         sa.table("format", sa.column("name"), sa.column("key"), sa.column("eu_file_type")),
-        [{"name": name, "key": name.lower(), "eu_file_type": eu} for name, eu in FORMATS],
+        [{"name": name, "key": _fold(name), "eu_file_type": eu} for name, eu in FORMATS],
     )
     op.bulk_insert(
         sa.table(
