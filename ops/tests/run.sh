@@ -103,14 +103,14 @@ seed_data() { # seed_data HOST IP TITLE
 }
 dataset_count() { curl -s -m 10 -D - -o /dev/null "$1/datasets/" | tr -d '\r' | sed -n 's/^x-total-count: //Ip'; }
 
-db_dump_sum() { # fingerprint of the lab database (schema + data); the dump is kept in $ART
-  # (pg_dump's \restrict/\unrestrict lines carry a random key: left out)
-  local n=$((++DUMP_N))
+db_dump_sum() { # db_dump_sum NAME: fingerprint of the lab database (schema + data); the
+  # dump is kept in $ART/dump-NAME.sql (pg_dump's \restrict/\unrestrict lines carry a
+  # random key: left out)
+  local n="$1"
   on web1 "sudo -u postgres pg_dump --no-owner catalogage" 2>/dev/null \
     | grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' > "$ART/dump-$n.sql"
   echo "$(sha256sum < "$ART/dump-$n.sql" | cut -c1-16) (dump-$n.sql)"
 }
-DUMP_N=0
 
 # ------------------------------------------------------------------ scenarios
 scenario_1() {
@@ -200,7 +200,7 @@ scenario_4() {
   # some data first, and its fingerprint
   seed_data web1 "$WEB1" "Jeu de données avant la migration ratée" || { fail "could not create data"; return 1; }
   local before after served_before served_after repo bad
-  before="$(db_dump_sum)"
+  before="$(db_dump_sum s4-before)"
   served_before="$(commit_of "http://$WEB1")"
   local count; count="$(dataset_count "http://$WEB1")"
   repo="$WORK/repo-badmig"
@@ -210,7 +210,7 @@ scenario_4() {
   fi
   grep -q "DEPLOY FAILED" "$ART/s4-deploy.log" || fail "no loud DEPLOY FAILED message" || return 1
   grep -o "DEPLOY FAILED[^\"]*" "$ART/s4-deploy.log" | head -1 | cut -c1-300
-  after="$(db_dump_sum)"
+  after="$(db_dump_sum s4-after)"
   served_after="$(commit_of "http://$WEB1")"
   say "database fingerprint before=$before after=$after; served before=$served_before after=$served_after; datasets=$count"
   [ "$(status "http://$WEB1/health")" = 200 ] || fail "/health not 200 after the failed deploy" || return 1
@@ -280,12 +280,12 @@ scenario_7() {
   local dump; dump="$(grep -o 'web1-lab:/var/backups/catalogage/catalogage-[0-9TZ]*\.dump' "$ART/s7-backup.log" | head -1 | cut -d/ -f5)"
   [ -n "$dump" ] || fail "no backup file reported" || return 1
   local before after deleted
-  before="$(db_dump_sum)"
+  before="$(db_dump_sum s7-before)"
   on web1 'sudo -u postgres psql -qtA catalogage -c "SELECT count(*) FROM dataset"' > "$ART/s7-count-before.txt"
   on web1 'sudo -u postgres psql -qtA catalogage -c "TRUNCATE dataset CASCADE"' >/dev/null || return 1
   deleted="$(get "http://$WEB1/datasets/")"
   make -C "$OPS_DIR" restore-lab BACKUP="$dump" > "$ART/s7-restore.log" 2>&1 || { tail -20 "$ART/s7-restore.log"; fail "restore-lab"; return 1; }
-  after="$(db_dump_sum)"
+  after="$(db_dump_sum s7-after-restore)"
   say "backup $dump; after TRUNCATE /datasets/ -> ${deleted:0:20}; fingerprint before=$before after restore=$after"
   [ "${before%% *}" = "${after%% *}" ] || fail "restored database differs" || return 1
   on web1 'sudo systemctl list-timers catalogage-backup.timer --no-pager' | head -2
