@@ -106,8 +106,11 @@ dataset_count() { curl -s -m 10 -D - -o /dev/null "$1/datasets/" | tr -d '\r' | 
 db_dump_sum() { # db_dump_sum NAME: fingerprint of the lab database (schema + data); the
   # dump is kept in $ART/dump-NAME.sql (pg_dump's \restrict/\unrestrict lines carry a
   # random key: left out)
-  local n="$1"
-  on web1 "sudo -u postgres pg_dump --no-owner catalogage" 2>/dev/null \
+  # With a second argument "data": the data, and the tables' columns (a dump/restore
+  # round trip rewrites CHECK expressions into an equivalent text).
+  local n="$1" cmd="sudo -u postgres pg_dump --no-owner catalogage"
+  [ "${2:-}" = data ] && cmd="sudo -u postgres pg_dump --data-only catalogage && sudo -u postgres psql -qtA catalogage -c \"SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2\""
+  on web1 "$cmd" 2>/dev/null \
     | grep -v -e '^--' -e '^\\restrict' -e '^\\unrestrict' > "$ART/dump-$n.sql"
   echo "$(sha256sum < "$ART/dump-$n.sql" | cut -c1-16) (dump-$n.sql)"
 }
@@ -276,20 +279,25 @@ scenario_6() {
 }
 
 scenario_7() {
+  seed_data web1 "$WEB1" "Jeu de données à sauvegarder" || { fail "could not create data"; return 1; }
+  local n_before n_after; n_before="$(dataset_count "http://$WEB1")"
   ops_make s7-backup backup-lab || return 1
   local dump; dump="$(grep -o 'web1-lab:/var/backups/catalogage/catalogage-[0-9TZ]*\.dump' "$ART/s7-backup.log" | head -1 | cut -d/ -f5)"
   [ -n "$dump" ] || fail "no backup file reported" || return 1
   local before after deleted
-  before="$(db_dump_sum s7-before)"
+  before="$(db_dump_sum s7-before data)"
   on web1 'sudo -u postgres psql -qtA catalogage -c "SELECT count(*) FROM dataset"' > "$ART/s7-count-before.txt"
   on web1 'sudo -u postgres psql -qtA catalogage -c "TRUNCATE dataset CASCADE"' >/dev/null || return 1
   deleted="$(get "http://$WEB1/datasets/")"
   make -C "$OPS_DIR" restore-lab BACKUP="$dump" > "$ART/s7-restore.log" 2>&1 || { tail -20 "$ART/s7-restore.log"; fail "restore-lab"; return 1; }
-  after="$(db_dump_sum s7-after-restore)"
+  after="$(db_dump_sum s7-after-restore data)"
   say "backup $dump; after TRUNCATE /datasets/ -> ${deleted:0:20}; fingerprint before=$before after restore=$after"
+  n_after="$(dataset_count "http://$WEB1")"
+  say "datasets before the backup: $n_before; after TRUNCATE + restore: $n_after"
   [ "${before%% *}" = "${after%% *}" ] || fail "restored database differs" || return 1
+  [ "${n_before:-0}" -gt 0 ] && [ "$n_after" = "$n_before" ] || fail "datasets not back" || return 1
   on web1 'sudo systemctl list-timers catalogage-backup.timer --no-pager' | head -2
-  note "scenario 7: backup-lab + restore-lab: database identical after restore ($dump)"
+  note "scenario 7: backup-lab + restore-lab: $n_after datasets back, data identical after restore ($dump)"
 }
 
 # ------------------------------------------------------------------ main
