@@ -61,3 +61,33 @@ bench: install postgres-binaries
 bench-interop: install postgres-binaries
 	$(BIN)/python -m bench.interop_import --rows 5000,20000
 	$(BIN)/python -m bench.interop_export --sizes 10000,100000,1000000
+
+# --- ops ---
+.PHONY: install-ops test-ops lint-ops lab-up lab-down
+
+install-ops:
+	$(MAKE) -C ops install
+
+provision-%:
+	$(MAKE) -C ops $@
+
+deploy-%:
+	$(MAKE) -C ops $@
+
+rollback-%:
+	$(MAKE) -C ops $@
+
+backup-%:
+	$(MAKE) -C ops $@
+
+ping-%:
+	$(MAKE) -C ops $@
+
+test-ops:
+	$(MAKE) -C ops test
+
+lint-ops:
+	$(MAKE) -C ops lint
+
+lab-up lab-down:
+	$(MAKE) -C ops $@
