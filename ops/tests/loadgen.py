@@ -65,7 +65,8 @@ def main() -> int:
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(str(address), port, timeout=args.timeout)
-                conn.request("GET", path, headers={"Host": url.netloc, "Accept": "application/json"})
+                headers = {"Host": url.netloc, "Accept": "application/json"}
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:
@@ -107,7 +108,9 @@ def main() -> int:
     total = sum(counts.values())
 
     def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1) if latencies else 0.0
+        if not latencies:
+            return 0.0
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1)
 
     result = {
         "requests": total,
