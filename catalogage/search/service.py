@@ -594,7 +594,7 @@ async def _organization_names(session: AsyncSession, sirets: list[str]) -> dict[
     rows = await session.execute(
         text("SELECT siret, name FROM organization WHERE siret = ANY(:sirets)"), {"sirets": sirets}
     )
-    return {siret: name for siret, name in rows.tuples()}
+    return {siret: name for siret, name in rows.all()}
 
 
 def _facet_label(facet: str, value: str, organization_names: dict[str, str]) -> str:
