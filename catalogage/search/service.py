@@ -259,13 +259,23 @@ class _Plan:
     scope: tuple[str, ...]
     filters: dict[str, tuple[str, ...]]
 
-    def where(self, params: dict[str, Any], *, except_facet: str | None = None) -> str:
-        conditions = [_visibility_sql(self.scope, params)]
-        if self.tsq is not None:
+    def where(
+        self,
+        params: dict[str, Any],
+        *,
+        except_facet: str | None = None,
+        filters_only: bool = False,
+        without_filters: bool = False,
+    ) -> str:
+        """The condition on rows `d`: visibility, text query, facet filters (all but
+        `except_facet`'s); only the facet filters with `filters_only`, none with
+        `without_filters`."""
+        conditions = ["TRUE"] if filters_only else [_visibility_sql(self.scope, params)]
+        if self.tsq is not None and not filters_only:
             params["tsq"] = self.tsq
             conditions.append("d.search_vector @@ CAST(:tsq AS tsquery)")
         for facet, values in self.filters.items():
-            if facet != except_facet:
+            if facet != except_facet and not without_filters:
                 conditions.append(_filter_sql(facet, params, values))
         return " AND ".join(conditions)
 
@@ -622,28 +632,42 @@ async def _facet_values(
     facets: list[Facet],
     extra_fields: dict[str, ExtraField],
 ) -> dict[str, list[tuple[str, int]]]:
-    """Every facet's counts, each with all filters but its own, in one statement."""
+    """Every facet's counts, each with all filters but its own, in one statement.
+
+    With a text query, the visible matches are found once (`matched`, with only the
+    facet columns) and every facet groups those rows: matching reads each match's
+    out-of-line search vector, which eight passes (seven facets and the extra
+    fields') used to read eight times."""
     params: dict[str, Any] = {"facet_size": FACET_SIZE}
     for name in extra_fields:
         params[_param(name)] = name.removeprefix("extra.")
+    source = "dataset d"
+    prefix = ""
+    if plan.tsq is not None:
+        prefix = f"""WITH matched AS MATERIALIZED (
+            SELECT d.organization_siret, d.keywords, d.formats, d.geographical_coverage,
+                d.update_frequency, d.license, d.visibility, d.extra_fields
+            FROM dataset d WHERE {plan.where(params, without_filters=True)}
+        ) """  # noqa: S608 - built from constants
+        source = "matched d"
     parts = []
     for facet in facets:
         selected_key = _param(facet.name) + "_selected"
         params[selected_key] = list(plan.filters.get(facet.name, ()))
         value = f"unnest({facet.value_sql})" if facet.array else facet.value_sql
-        where = plan.where(params, except_facet=facet.name)
+        where = plan.where(params, except_facet=facet.name, filters_only=plan.tsq is not None)
         parts.append(
             f"""(SELECT coalesce(json_agg(json_build_array(value, n) ORDER BY n DESC, value), '[]')
                 FROM (
                     SELECT value, n, row_number() OVER (ORDER BY n DESC, value) AS position
                     FROM (
-                        SELECT {value} AS value, count(*) AS n FROM dataset d
+                        SELECT {value} AS value, count(*) AS n FROM {source}
                         WHERE {where} GROUP BY 1
                     ) counted WHERE value IS NOT NULL
                 ) ranked
                 WHERE position <= :facet_size OR value = ANY(:{selected_key}))"""  # noqa: S608
         )
-    sql = "SELECT " + ", ".join(parts)
+    sql = prefix + "SELECT " + ", ".join(parts)
     row = (await session.execute(text(sql), params)).one()
     return {
         facet.name: [(value, n) for value, n in row[index]] for index, facet in enumerate(facets)
