@@ -1,5 +1,5 @@
 """Counted catalog: trigger-maintained counts per organization, visibility and
-facet value; folded-title index for autocomplete.
+facet value; folded-title index for autocomplete; search vectors kept in the row.
 
 Expand-only: a new table filled by statement triggers on `dataset` (so the previous
 release's writes keep it exact too) and a new index. Nothing existing changes.
@@ -130,9 +130,15 @@ def upgrade() -> None:
         "CREATE INDEX ix_dataset_title_fold ON dataset"
         " (catalogage_fold(title) text_pattern_ops, id)"
     )
+    # Keep search vectors (~1 KB) in the row rather than in the TOAST table: every
+    # text match and rank reads them, and fetching 40,000 out-of-line values for a
+    # common word was most of its cost. Catalog-only change (no rewrite): rows take
+    # the new layout when next written.
+    op.execute("ALTER TABLE dataset ALTER COLUMN search_vector SET STORAGE MAIN")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE dataset ALTER COLUMN search_vector SET STORAGE EXTENDED")
     op.execute("DROP INDEX ix_dataset_title_fold")
     for trigger in ("insert", "update", "delete", "truncate"):
         op.execute(f"DROP TRIGGER dataset_count_{trigger} ON dataset")
