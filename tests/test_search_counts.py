@@ -195,3 +195,35 @@ def test_autocomplete_titles_by_prefix_then_by_later_word(
     # of "Direction des données A").
     response = client.get("/search/autocomplete", params={"q": "d_rection"})
     assert response.json() == []
+
+
+def test_relevance_pages_count_their_matches_in_the_ranking_pass(
+    client: httpx.Client, world: World
+) -> None:
+    for index in range(3):
+        create_dataset(client, world, title=f"Forêt numéro {index}")
+    create_dataset(client, world, title="Forêt brouillon", visibility="draft")
+    create_dataset(
+        client,
+        world,
+        title="Rivières",
+        keywords=["eau"],
+        description="Cours d'eau.",
+        service="Service de l'eau",
+        technical_source="Hydro",
+    )
+
+    def page(role: str, number: int) -> tuple[int, int]:
+        response = client.get(
+            "/search/datasets",
+            params={"q": "forêt", "page_size": 2, "page": number, "facets": "false"},
+            headers=world.headers(role),
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body["total"], len(body["items"])
+
+    assert page("anonymous", 1) == (3, 2)
+    assert page("anonymous", 2) == (3, 1)
+    assert page("anonymous", 5) == (3, 0)  # past the end: counted separately
+    assert page("editor_a", 1) == (4, 2)
