@@ -500,17 +500,11 @@ async def _run(
     request: SearchRequest,
     extra_fields: dict[str, ExtraField],
 ) -> SearchResults:
+    total = await _count(session, plan)
     items: list[SearchHit] = []
     next_cursor = None
-    total = None
-    ranked = bool(request.page_size) and _sort_of(request, plan.tsq) is SearchSort.RELEVANCE
-    if ranked:
-        # Ranking reads every match anyway: the same pass counts them.
-        items, next_cursor, total = await _items(session, plan, request)
-    if total is None:  # another sort, no page, or a page past the last match
-        total = await _count(session, plan)
-        if request.page_size and total and not ranked:
-            items, next_cursor, _ = await _items(session, plan, request)
+    if request.page_size and total:
+        items, next_cursor = await _items(session, plan, request)
     facets = await _facets(session, plan, extra_fields) if request.with_facets else {}
     return SearchResults(total=total, items=items, facets=facets, next_cursor=next_cursor)
 
@@ -525,9 +519,7 @@ async def _count(session: AsyncSession, plan: _Plan) -> int:
 
 async def _items(
     session: AsyncSession, plan: _Plan, request: SearchRequest
-) -> tuple[list[SearchHit], str | None, int | None]:
-    """One page, and with relevance sort the number of matches (None when the page
-    is empty or the sort reads only one page's worth of rows)."""
+) -> tuple[list[SearchHit], str | None]:
     params: dict[str, Any] = {"limit": request.page_size}
     where = plan.where(params)
     sort = _sort_of(request, plan.tsq)
@@ -536,8 +528,7 @@ async def _items(
         outer_order = "page.rank DESC, page.id"
         params["offset"] = (request.page - 1) * request.page_size
         inner = (
-            f"SELECT d.id, {rank} AS rank, count(*) OVER () AS total"  # noqa: S608 - no input
-            f" FROM dataset d WHERE {where}"
+            f"SELECT d.id, {rank} AS rank FROM dataset d WHERE {where}"  # noqa: S608 - no input
             " ORDER BY rank DESC, d.id LIMIT :limit OFFSET :offset"
         )
         column = None
@@ -553,8 +544,7 @@ async def _items(
             params["offset"] = (request.page - 1) * request.page_size
         outer_order = f"page.sort_value {direction}, page.id {direction}"
         inner = (
-            f"SELECT d.id, d.{column} AS sort_value, CAST(NULL AS bigint) AS total"  # noqa: S608
-            f" FROM dataset d WHERE {where}"
+            f"SELECT d.id, d.{column} AS sort_value FROM dataset d WHERE {where}"  # noqa: S608
             f" ORDER BY d.{column} {direction}, d.id {direction} LIMIT :limit OFFSET :offset"
         )
     if plan.tsq is not None:
@@ -575,7 +565,7 @@ async def _items(
         SELECT d.id, d.title, {title_html} AS title_html, {description_html} AS description_html,
             o.siret, o.name, d.keywords, d.formats, d.geographical_coverage,
             d.update_frequency, d.license, d.visibility, d.created_at, d.updated_at,
-            page.{"sort_value" if column else "rank"} AS sort_value, page.total
+            page.{"sort_value" if column else "rank"} AS sort_value
         FROM ({inner}) page
         JOIN dataset d ON d.id = page.id
         JOIN organization o ON o.siret = d.organization_siret
@@ -603,8 +593,7 @@ async def _items(
     next_cursor = None
     if column is not None and len(rows) == request.page_size:
         next_cursor = Cursor.encode(rows[-1].sort_value, rows[-1].id)
-    total = rows[0].total if rows and column is None else None
-    return items, next_cursor, total
+    return items, next_cursor
 
 
 async def _facets(
