@@ -197,9 +197,7 @@ def test_autocomplete_titles_by_prefix_then_by_later_word(
     assert response.json() == []
 
 
-def test_relevance_pages_count_their_matches_in_the_ranking_pass(
-    client: httpx.Client, world: World
-) -> None:
+def test_relevance_pages_report_the_total_on_every_page(client: httpx.Client, world: World) -> None:
     for index in range(3):
         create_dataset(client, world, title=f"Forêt numéro {index}")
     create_dataset(client, world, title="Forêt brouillon", visibility="draft")
@@ -225,5 +223,5 @@ def test_relevance_pages_count_their_matches_in_the_ranking_pass(
 
     assert page("anonymous", 1) == (3, 2)
     assert page("anonymous", 2) == (3, 1)
-    assert page("anonymous", 5) == (3, 0)  # past the end: counted separately
+    assert page("anonymous", 5) == (3, 0)
     assert page("editor_a", 1) == (4, 2)
