@@ -23,6 +23,7 @@ from catalogage.organizations.routes import router as organizations_router
 from catalogage.security import SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
+from catalogage.web import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vocabularies_router,
     ):
         app.include_router(router)
+    install_web(app, settings)
     return app

@@ -1,0 +1,133 @@
+"""Error pages for the HTML routes; the JSON API keeps its JSON errors.
+
+A request gets an HTML error page when it was routed to an HTML page (its route is
+an `HtmlRoute`), or when no route matched and the client prefers HTML (a browser
+following a dead link). Everything else is answered by the JSON handlers
+installed by `catalogage.errors`. On an HTML page, "sign in required" sends a
+browser to the sign-in page and back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from catalogage.errors import AppError
+from catalogage.web.i18n import N_, _
+from catalogage.web.rendering import render
+from catalogage.web.sessions import page_user
+
+logger = logging.getLogger("catalogage.web")
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class HtmlRoute(APIRoute):
+    """Route class of the web pages: marks them for HTML error pages."""
+
+
+_TITLES = {
+    400: N_("Requête incorrecte"),
+    401: N_("Connexion requise"),
+    403: N_("Accès refusé"),
+    404: N_("Page non trouvée"),
+    405: N_("Méthode non autorisée"),
+    409: N_("Conflit"),
+    422: N_("Données invalides"),
+    429: N_("Trop de tentatives"),
+    500: N_("Erreur inattendue"),
+    503: N_("Service indisponible"),
+}
+_EXPLANATIONS = {
+    401: N_("Connectez-vous pour accéder à cette page."),
+    403: N_(
+        "Vous n’avez pas les droits nécessaires pour accéder à cette page ou effectuer cette "
+        "action. Si vous pensez qu’il s’agit d’une erreur, contactez le gestionnaire de votre "
+        "organisation."
+    ),
+    404: N_(
+        "La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée. "
+        "Si vous avez tapé l’adresse web dans le navigateur, vérifiez qu’elle est correcte. "
+        "La page n’est peut-être plus disponible."
+    ),
+    429: N_("Trop de tentatives de connexion ont échoué. Réessayez dans quelques minutes."),
+    500: N_(
+        "Désolé, le service rencontre un problème, nous travaillons pour le résoudre le plus "
+        "rapidement possible. Essayez de rafraîchir la page ou bien réessayez plus tard."
+    ),
+}
+_CSRF_EXPLANATION = N_(
+    "Votre session a expiré ou le formulaire est trop ancien. Revenez à la page précédente, "
+    "rechargez-la puis recommencez."
+)
+
+
+def is_html_request(request: Request) -> bool:
+    route = request.scope.get("route")
+    if route is not None:
+        return isinstance(route, HtmlRoute)
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept.split(",")[0]
+
+
+def _wants_browser_redirect(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+async def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    title = _(request, _TITLES.get(status_code, N_("Erreur")))
+    explanation = message or _(request, _EXPLANATIONS.get(status_code, _TITLES.get(status_code, "")))
+    return render(
+        request,
+        "error.html",
+        {"status_code": status_code, "title": title, "explanation": explanation},
+        user=await page_user(request),
+        status_code=status_code,
+    )
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Wrap the JSON error handlers so HTML routes answer with HTML pages."""
+    json_handlers: dict[type[Exception], Handler] = {
+        kind: app.exception_handlers[kind]  # type: ignore[misc]
+        for kind in (AppError, RequestValidationError, StarletteHTTPException, Exception)
+    }
+
+    def wrap(kind: type[Exception]) -> Handler:
+        async def handler(request: Request, exc: Exception) -> Response:
+            if not is_html_request(request):
+                return await json_handlers[kind](request, exc)
+            if isinstance(exc, AppError):
+                status_code = exc.status_code
+            elif isinstance(exc, StarletteHTTPException):
+                status_code = exc.status_code
+            elif isinstance(exc, RequestValidationError):
+                status_code = 400
+            else:
+                logger.exception("unhandled error on %s %s", request.method, request.url.path)
+                status_code = 500
+            if status_code == 401 and _wants_browser_redirect(request):
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(
+                    "/connexion?" + urlencode({"suivant": target}), status_code=303
+                )
+            message = None
+            if isinstance(exc, AppError) and exc.message.startswith("CSRF"):
+                message = _(request, _CSRF_EXPLANATION)
+            try:
+                return await error_page(request, status_code, message)
+            except Exception:
+                logger.exception("error page failed on %s %s", request.method, request.url.path)
+                return await json_handlers[kind](request, exc)
+
+        return handler
+
+    for kind in json_handlers:
+        app.add_exception_handler(kind, wrap(kind))
