@@ -12,9 +12,9 @@ from fastapi import FastAPI
 
 from catalogage.config import Settings
 from catalogage.web import account, admin, organizations, routes
+from catalogage.web.assets import mount_static
 from catalogage.web.errors import install_error_pages
 from catalogage.web.sessions import install_sessions, load_session_user
-from catalogage.web.assets import mount_static
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:

@@ -129,7 +129,11 @@ async def create_user(request: Request, session: DbSession, user: Admin) -> Resp
     try:
         data = UserCreate.model_validate({**state, "password": str(form.get("password", ""))})
         await accounts.create_user(
-            session, email=data.email, name=data.name, password=data.password, is_admin=data.is_admin
+            session,
+            email=data.email,
+            name=data.name,
+            password=data.password,
+            is_admin=data.is_admin,
         )
     except ValidationError as exc:
         errors = forms.model_errors(request, exc)
@@ -154,11 +158,15 @@ async def toggle_user(
 ) -> Response:
     target = await accounts.get_user(session, user_id)
     if target.id == user.id:
-        flash(request, _(request, N_("Vous ne pouvez pas désactiver votre propre compte.")), "error")
+        flash(
+            request, _(request, N_("Vous ne pouvez pas désactiver votre propre compte.")), "error"
+        )
         return redirect("/admin/utilisateurs")
     target.is_active = not target.is_active
     await session.commit()
-    message = N_("Le compte a été réactivé.") if target.is_active else N_("Le compte a été désactivé.")
+    message = (
+        N_("Le compte a été réactivé.") if target.is_active else N_("Le compte a été désactivé.")
+    )
     flash(request, _(request, message))
     return redirect("/admin/utilisateurs")
 

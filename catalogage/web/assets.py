@@ -41,7 +41,11 @@ class _StaticFiles(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        if path.startswith("dist/") and path != "dist/manifest.json" and response.status_code == 200:
+        if (
+            path.startswith("dist/")
+            and path != "dist/manifest.json"
+            and response.status_code == 200
+        ):
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
 

@@ -83,7 +83,9 @@ def _wants_browser_redirect(request: Request) -> bool:
 
 async def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
     title = _(request, _TITLES.get(status_code, N_("Erreur")))
-    explanation = message or _(request, _EXPLANATIONS.get(status_code, _TITLES.get(status_code, "")))
+    explanation = message or _(
+        request, _EXPLANATIONS.get(status_code, _TITLES.get(status_code, ""))
+    )
     return render(
         request,
         "error.html",
@@ -104,12 +106,12 @@ def install_error_pages(app: FastAPI) -> None:
         async def handler(request: Request, exc: Exception) -> Response:
             if not is_html_request(request):
                 return await json_handlers[kind](request, exc)
-            if isinstance(exc, AppError):
-                status_code = exc.status_code
-            elif isinstance(exc, StarletteHTTPException):
+            if isinstance(exc, AppError | StarletteHTTPException):
                 status_code = exc.status_code
             elif isinstance(exc, RequestValidationError):
-                status_code = 400
+                # A malformed id in the path names no page: "not found" for people.
+                in_path = all(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+                status_code = 404 if in_path else 400
             else:
                 logger.exception("unhandled error on %s %s", request.method, request.url.path)
                 status_code = 500

@@ -146,7 +146,11 @@ def _message(request: Request, field: str, error_type: str, text_: str, ctx: dic
 
 def _form_field(field: str) -> str:
     """The form input of an API field (extra fields are `extra.<name>` inputs)."""
-    return "extra." + field.removeprefix("extra_fields.") if field.startswith("extra_fields.") else field
+    return (
+        "extra." + field.removeprefix("extra_fields.")
+        if field.startswith("extra_fields.")
+        else field
+    )
 
 
 def model_errors(request: Request, exc: ValidationError) -> dict[str, str]:
@@ -156,9 +160,7 @@ def model_errors(request: Request, exc: ValidationError) -> dict[str, str]:
         field = _field_of_model_error(dict(error))
         ctx = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, int | str)}
         message = str(error.get("msg", ""))
-        errors.setdefault(
-            _form_field(field), _message(request, field, error["type"], message, ctx)
-        )
+        errors.setdefault(_form_field(field), _message(request, field, error["type"], message, ctx))
     return errors
 
 

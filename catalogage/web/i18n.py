@@ -27,7 +27,7 @@ LANGUAGES = {"fr": "Français", "en": "English"}
 LANGUAGE_COOKIE = "catalogage_lang"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is displayed."""
     return message
 

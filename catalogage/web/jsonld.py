@@ -26,7 +26,10 @@ def dataset_json_ld(request: Request, dataset: Dataset) -> dict[str, Any]:
         "description": dataset.description,
         "keywords": list(dataset.keywords),
         "publisher": organization,
-        "creator": {**organization, "department": {"@type": "Organization", "name": dataset.service}},
+        "creator": {
+            **organization,
+            "department": {"@type": "Organization", "name": dataset.service},
+        },
         "spatialCoverage": dataset.geographical_coverage,
         "dateModified": dataset.updated_at.isoformat(),
         "isAccessibleForFree": True,

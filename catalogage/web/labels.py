@@ -34,8 +34,7 @@ VISIBILITY = {
 VISIBILITY_HINTS = {
     "draft": N_("En cours de rédaction : visible des seuls membres de l’organisation."),
     "restricted": N_(
-        "Décrit mais non ouvert : visible des seuls membres de l’organisation, "
-        "jamais exporté."
+        "Décrit mais non ouvert : visible des seuls membres de l’organisation, jamais exporté."
     ),
     "public": N_("Visible de tous, exporté et moissonné."),
 }

@@ -145,9 +145,7 @@ async def add_extra_field(
     ensure_org_role(user, siret, Role.MANAGER)
     catalog = await catalogs.get_catalog(session, siret)
     form = await request.form()
-    state = {
-        name: forms.text(form, name) for name in ("name", "label", "hint", "type", "choices")
-    }
+    state = {name: forms.text(form, name) for name in ("name", "label", "hint", "type", "choices")}
     state["required"] = "true" if form.get("required") else ""
     try:
         definition = ExtraFieldDefinition.model_validate(

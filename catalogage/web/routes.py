@@ -29,7 +29,7 @@ from catalogage.history import service as history
 from catalogage.organizations import service as organizations
 from catalogage.organizations.models import Organization
 from catalogage.vocabularies import service as vocabularies
-from catalogage.vocabularies.frequencies import FREQUENCIES
+from catalogage.vocabularies.frequencies import FREQUENCIES, UpdateFrequency
 from catalogage.vocabularies.models import Tag
 from catalogage.web import forms, labels
 from catalogage.web.errors import HtmlRoute
@@ -260,7 +260,11 @@ async def dataset_page(
     dataset = await datasets.get_dataset(session, user, dataset_id)
     context = await _dataset_context(session, user, dataset)
     language = language_of(request)
-    frequency = FREQUENCIES.get(dataset.update_frequency) if dataset.update_frequency else None  # type: ignore[call-overload]
+    frequency = (
+        FREQUENCIES.get(UpdateFrequency(dataset.update_frequency))
+        if dataset.update_frequency
+        else None
+    )
     return render(
         request,
         "dataset.html",
@@ -325,7 +329,8 @@ async def edit_dataset(
     except ValidationFailed as exc:
         errors = forms.field_errors(request, exc.fields)
     if conflict is not None or errors:
-        # Nothing was written (the request's transaction is not committed). After a conflict the form carries the current version: submitting it again
+        # Nothing was written (the request's transaction is not committed). After a
+        # conflict the form carries the current version: submitting it again
         # deliberately replaces the other person's changes with the ones shown.
         return await _render_form(
             request,

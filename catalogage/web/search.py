@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.auth import visible_organizations
@@ -107,10 +107,22 @@ def excerpt(text: str, terms: Sequence[str], length: int = EXCERPT_LENGTH) -> Ma
     lowered = text.lower()
     first = min((i for t in terms if (i := lowered.find(t.lower())) >= 0), default=0)
     start = max(0, min(first - length // 3, len(text) - length))
-    piece = text[start : start + length].rsplit(" ", 1)[0] if start + length < len(text) else text[start:]
+    piece = (
+        text[start : start + length].rsplit(" ", 1)[0]
+        if start + length < len(text)
+        else text[start:]
+    )
     return Markup("{}{}{}").format(
         "… " if start else "", highlight(piece, terms), " …" if start + length < len(text) else ""
     )
+
+
+_ORDER: dict[str, tuple[UnaryExpression[Any], UnaryExpression[Any]]] = {
+    "-updated_at": (Dataset.updated_at.desc(), Dataset.id.desc()),
+    "title": (Dataset.title.asc(), Dataset.id.asc()),
+    "-title": (Dataset.title.desc(), Dataset.id.desc()),
+    "-created_at": (Dataset.created_at.desc(), Dataset.id.desc()),
+}
 
 
 def _like(term: str) -> str:
@@ -120,7 +132,7 @@ def _like(term: str) -> str:
 class BasicSearch:
     """Search with SQL only: substring matches on title, description and keywords."""
 
-    sorts = ["-updated_at", "title", "-title", "-created_at"]
+    sorts: ClassVar[list[str]] = ["-updated_at", "title", "-title", "-created_at"]
 
     def _conditions(
         self, viewer: User | None, query: SearchQuery, *, without: str | None = None
@@ -145,20 +157,16 @@ class BasicSearch:
             conditions.append(Dataset.visibility.in_(query.visibility))
         return conditions
 
-    async def _counts(self, session: AsyncSession, statement: Select[Any]) -> dict[str, int]:
+    async def _counts(self, session: AsyncSession, statement: Select[Any, Any]) -> dict[str, int]:
         rows = await session.execute(statement)
-        return {str(value): int(count) for value, count in rows.tuples()}
+        return {str(value): int(count) for value, count in rows}
 
     async def search(
         self, session: AsyncSession, viewer: User | None, query: SearchQuery
     ) -> SearchResults:
         where = and_(*self._conditions(viewer, query))
         total = await session.scalar(select(func.count()).select_from(Dataset).where(where)) or 0
-        order = {
-            "title": (Dataset.title.asc(), Dataset.id.asc()),
-            "-title": (Dataset.title.desc(), Dataset.id.desc()),
-            "-created_at": (Dataset.created_at.desc(), Dataset.id.desc()),
-        }.get(query.sort, (Dataset.updated_at.desc(), Dataset.id.desc()))
+        order = _ORDER.get(query.sort, _ORDER["-updated_at"])
         page = await session.scalars(
             select(Dataset)
             .where(where)
@@ -168,11 +176,16 @@ class BasicSearch:
         )
         terms = query.terms()
         hits = [
-            SearchHit(dataset=d, title=highlight(d.title, terms), excerpt=excerpt(d.description, terms))
+            SearchHit(
+                dataset=d, title=highlight(d.title, terms), excerpt=excerpt(d.description, terms)
+            )
             for d in page.all()
         ]
         return SearchResults(
-            hits=hits, total=total, facets=await self._facets(session, viewer, query), sorts=self.sorts
+            hits=hits,
+            total=total,
+            facets=await self._facets(session, viewer, query),
+            sorts=self.sorts,
         )
 
     async def _facets(
@@ -210,7 +223,7 @@ class BasicSearch:
                 "organisation",
                 [
                     FacetValue(siret, name, count, siret in query.organizations)
-                    for siret, name, count in organizations.tuples()
+                    for siret, name, count in organizations
                 ],
             ),
             "mot_cle": _facet("mot_cle", keyword_counts, query.keywords),

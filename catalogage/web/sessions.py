@@ -89,9 +89,7 @@ async def check_csrf(request: Request) -> None:
     ):
         value = (await request.form()).get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
-    if not (
-        isinstance(expected, str) and supplied and hmac.compare_digest(expected, supplied)
-    ):
+    if not (isinstance(expected, str) and supplied and hmac.compare_digest(expected, supplied)):
         raise Forbidden(CSRF_MESSAGE)
 
 
