@@ -27,7 +27,7 @@ def _fill_dataset_form(page: Page, **values: str) -> None:
     }
     for name, value in fields.items():
         page.locator(f"#champ-{name}").fill(value)
-    page.get_by_label("CSV", exact=True).check()
+    page.locator("#champ-formats label", has_text=re.compile(r"^CSV$")).click()
 
 
 def test_anonymous_search_filter_and_open_a_record(
@@ -46,7 +46,8 @@ def test_anonymous_search_filter_and_open_a_record(
     expect(page.locator("#resultats mark").first).to_have_text(re.compile("eau", re.I))
     expect(page.get_by_text("Eau brouillon secrète")).to_have_count(0)
 
-    page.locator("#filtre-format").get_by_label(re.compile(r"^JSON")).check()
+    # DSFR draws its own checkbox: people click the label.
+    page.locator("#filtre-format label", has_text="JSON").click()
     page.get_by_role("button", name="Appliquer les filtres").click()
     expect(page).to_have_url(re.compile(r"format=JSON"))
     expect(page.locator("#nombre-resultats")).to_have_text("1 jeu de données trouvé")
@@ -202,7 +203,7 @@ def test_language_switch(pages: Pages, world: World) -> None:
     page = pages.new()
     page.goto("/recherche?q=arbres")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    page.get_by_role("button", name="Choisir une langue").click()
+    page.locator(".fr-translate__btn").click()
     page.get_by_role("link", name="EN - English").click()
     expect(page).to_have_url(re.compile(r"/recherche\?q=arbres$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -213,7 +214,7 @@ def test_language_switch(pages: Pages, world: World) -> None:
     english_browser = pages.new(locale="en-GB")
     english_browser.goto("/")
     expect(english_browser.locator("html")).to_have_attribute("lang", "en")
-    english_browser.get_by_role("button", name="Choose a language").click()
+    english_browser.locator(".fr-translate__btn").click()
     english_browser.get_by_role("link", name="FR - Français").click()
     expect(english_browser.get_by_role("heading", level=2, name="Chiffres clés")).to_be_visible()
 
