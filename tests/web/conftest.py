@@ -88,7 +88,7 @@ class Pages:
         context = self.browser.new_context(
             base_url=self.server, locale=locale, viewport={"width": 1280, "height": 900}
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)
         page = context.new_page()
         page.on("console", lambda message: self._console(page, message))
         self.opened.append(page)

@@ -203,8 +203,8 @@ def test_language_switch(pages: Pages, world: World) -> None:
     page = pages.new()
     page.goto("/recherche?q=arbres")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    page.locator(".fr-translate__btn").click()
-    page.get_by_role("link", name="EN - English").click()
+    page.locator(".fr-translate__btn").first.click()
+    page.get_by_role("link", name="EN - English").first.click()
     expect(page).to_have_url(re.compile(r"/recherche\?q=arbres$"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Datasets")
@@ -214,8 +214,8 @@ def test_language_switch(pages: Pages, world: World) -> None:
     english_browser = pages.new(locale="en-GB")
     english_browser.goto("/")
     expect(english_browser.locator("html")).to_have_attribute("lang", "en")
-    english_browser.locator(".fr-translate__btn").click()
-    english_browser.get_by_role("link", name="FR - Français").click()
+    english_browser.locator(".fr-translate__btn").first.click()
+    english_browser.get_by_role("link", name="FR - Français").first.click()
     expect(english_browser.get_by_role("heading", level=2, name="Chiffres clés")).to_be_visible()
 
 
