@@ -126,7 +126,9 @@ def test_edit_conflict_keeps_the_second_users_input(
 
     first.locator("#champ-title").fill("Stations de mesure de la qualité de l'air")
     first.get_by_role("button", name="Enregistrer les modifications").click()
-    expect(first.get_by_role("status").first).to_have_text("Vos modifications ont été enregistrées.")
+    expect(first.get_by_role("status").first).to_have_text(
+        "Vos modifications ont été enregistrées."
+    )
 
     second.locator("#champ-description").fill("Description complète, écrite avec soin.")
     second.get_by_role("button", name="Enregistrer les modifications").click()
@@ -164,9 +166,7 @@ def test_create_and_revoke_an_api_token(page: Page, client: httpx.Client, world:
     assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
-def test_a_manager_adds_an_extra_field_that_appears_in_the_form(
-    page: Page, world: World
-) -> None:
+def test_a_manager_adds_an_extra_field_that_appears_in_the_form(page: Page, world: World) -> None:
     sign_in(page, world, "manager_a")
     page.goto(f"/organisations/{ORG_A}")
     form = page.locator("#formulaire-champ")
@@ -196,7 +196,9 @@ def test_a_manager_deletes_a_record_after_confirming(
     expect(page.get_by_role("heading", level=1)).to_have_text("Supprimer ce jeu de données ?")
     page.get_by_role("button", name="Supprimer définitivement").click()
     expect(page.get_by_role("status").first).to_have_text("Le jeu de données a été supprimé.")
-    assert client.get(f"/datasets/{dataset['id']}", headers=world.headers("admin")).status_code == 404
+    assert (
+        client.get(f"/datasets/{dataset['id']}", headers=world.headers("admin")).status_code == 404
+    )
 
 
 def test_language_switch(pages: Pages, world: World) -> None:

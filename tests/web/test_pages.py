@@ -49,9 +49,7 @@ def test_not_found_is_json_for_api_clients_and_a_page_for_browsers(client: httpx
     assert client.get("/jeux-de-donnees/pas-un-identifiant").status_code == 404
 
 
-def test_drafts_are_not_revealed_to_anonymous_visitors(
-    client: httpx.Client, world: World
-) -> None:
+def test_drafts_are_not_revealed_to_anonymous_visitors(client: httpx.Client, world: World) -> None:
     draft = create_dataset(client, world, visibility="draft", title="Brouillon confidentiel")
     assert client.get(f"/jeux-de-donnees/{draft['id']}").status_code == 404
     assert "Brouillon confidentiel" not in client.get("/recherche?q=confidentiel").text
@@ -80,7 +78,8 @@ def test_forbidden_page_for_a_signed_in_user_without_rights(
 def test_session_cookie_flags(client: httpx.Client, world: World) -> None:
     token = csrf_token(client)
     response = client.post(
-        "/connexion", data={"email": world.email("editor_a"), "password": PASSWORD, "csrf_token": token}
+        "/connexion",
+        data={"email": world.email("editor_a"), "password": PASSWORD, "csrf_token": token},
     )
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("catalogage_session=")
@@ -120,7 +119,9 @@ def test_cookie_authenticated_api_writes_need_the_csrf_token(
     body = {"name": "depuis le navigateur"}
     assert client.get("/me").json()["email"] == world.email("editor_a")
     assert client.post("/me/tokens", json=body).status_code == 403
-    assert client.post("/me/tokens", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert (
+        client.post("/me/tokens", json=body, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    )
     assert client.post("/me/tokens", json=body, headers={"X-CSRF-Token": token}).status_code == 201
     # A bearer token carries no ambient credential: no CSRF token needed.
     bearer = world.headers("editor_a")
@@ -185,7 +186,9 @@ def test_search_state_lives_in_the_url(client: httpx.Client, world: World) -> No
     for number in range(25):
         create_dataset(client, world, title=f"Relevé {number:02d}", formats=["CSV"])
     create_dataset(client, world, title="Autre relevé", formats=["JSON"])
-    page = client.get("/recherche", params={"q": "relevé", "format": "CSV", "tri": "title", "page": 2})
+    page = client.get(
+        "/recherche", params={"q": "relevé", "format": "CSV", "tri": "title", "page": 2}
+    )
     assert page.status_code == 200
     assert "25 jeux de données trouvés" in page.text
     assert "<mark>Relevé</mark> 20" in page.text
