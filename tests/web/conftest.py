@@ -22,7 +22,6 @@ from catalogage.web.assets import MANIFEST
 from tests.conftest import TestDatabase
 from tests.factories import PASSWORD, World
 
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
