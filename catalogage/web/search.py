@@ -12,6 +12,7 @@ same facet.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -63,10 +64,13 @@ class Facet:
 
 @dataclass
 class SearchHit:
-    dataset: Dataset
+    id: uuid.UUID
     #: Title and an excerpt of the description, escaped, matches wrapped in `<mark>`.
     title: Markup
     excerpt: Markup
+    organization_name: str
+    formats: list[str]
+    visibility: str
 
 
 @dataclass
@@ -76,6 +80,10 @@ class SearchResults:
     facets: dict[str, Facet]
     #: Sort orders this engine supports (the first is its default with a query).
     sorts: list[str]
+    #: "Did you mean": a corrected query, when the query itself found nothing.
+    suggestion: str | None = None
+    #: True when `hits` are the results of `suggestion`.
+    corrected: bool = False
 
 
 class SearchBackend(Protocol):
@@ -177,7 +185,12 @@ class BasicSearch:
         terms = query.terms()
         hits = [
             SearchHit(
-                dataset=d, title=highlight(d.title, terms), excerpt=excerpt(d.description, terms)
+                id=d.id,
+                title=highlight(d.title, terms),
+                excerpt=excerpt(d.description, terms),
+                organization_name=d.organization.name,
+                formats=list(d.formats),
+                visibility=d.visibility,
             )
             for d in page.all()
         ]
