@@ -18,7 +18,7 @@ from catalogage.organizations import service as organizations
 from catalogage.organizations.schemas import OrganizationCreate
 from catalogage.vocabularies import service as vocabularies
 from catalogage.vocabularies.routes import FormatCreate, LicenseCreate
-from catalogage.web import forms, labels
+from catalogage.web import forms
 from catalogage.web.errors import HtmlRoute
 from catalogage.web.i18n import N_, _
 from catalogage.web.rendering import render
@@ -105,7 +105,6 @@ async def _users_page(
             "users": await accounts.list_users(session),
             "organization_options": [(o.siret, o.name) for o, _count in orgs],
             "names": {o.siret: o.name for o, _count in orgs},
-            "labels": labels,
             "state": state or {},
             "errors": errors or {},
             "member_state": member_state or {"role": "editor"},

@@ -18,7 +18,7 @@ from catalogage.dependencies import DbSession
 from catalogage.errors import Conflict, NotFound, ValidationFailed
 from catalogage.organizations import service as organizations
 from catalogage.organizations.routes import MemberSet
-from catalogage.web import forms, labels
+from catalogage.web import forms
 from catalogage.web.errors import HtmlRoute
 from catalogage.web.i18n import N_, _
 from catalogage.web.rendering import render
@@ -70,7 +70,6 @@ async def _page(
             "can_edit": can_edit(user, siret),
             "can_manage": manager,
             "members": await accounts.list_members(session, siret) if manager else [],
-            "labels": labels,
             "field_state": field_state or {"type": "text"},
             "field_errors": field_errors or {},
             "conflict": conflict,

@@ -71,7 +71,9 @@ def redirect(url: str) -> RedirectResponse:
 @router.get("/")
 async def home(request: Request, session: DbSession, user: AnyCaller) -> Response:
     catalogs = await organizations.list_organizations(session, user)
-    recent = await search_backend().search(session, user, SearchQuery(page_size=6))
+    recent = await search_backend().search(
+        session, user, SearchQuery(page_size=6, with_facets=False)
+    )
     figures = {
         "datasets": sum(count for _, count in catalogs),
         "organizations": len(catalogs),
@@ -121,7 +123,6 @@ async def search_page(
             "sort": sort,
             "page": page,
             "last_page": last_page,
-            "labels": labels,
             "filtered": bool(organisation or mot_cle or format or query.visibility),
         },
         user=user,
@@ -194,6 +195,8 @@ async def _render_form(
     status_code: int = 200,
 ) -> Response:
     language = language_of(request)
+    field_labels = {name: _(request, label) for name, label in labels.DATASET_FIELDS.items()}
+    field_labels.update({f"extra.{field.name}": field.label for field in definitions})
     frequencies = [
         (code.value, info.label_fr if language == "fr" else info.label_en)
         for code, info in FREQUENCIES.items()
@@ -213,7 +216,7 @@ async def _render_form(
             "formats": await vocabularies.list_formats(session),
             "licenses": await vocabularies.list_licenses(session),
             "frequencies": frequencies,
-            "labels": labels,
+            "field_labels": field_labels,
         },
         user=user,
         status_code=status_code,
@@ -276,7 +279,6 @@ async def dataset_page(
             "json_ld_data": dataset_json_ld(request, dataset),
             "can_edit": can_edit(user, dataset.organization_siret),
             "can_manage": can_manage(user, dataset.organization_siret),
-            "labels": labels,
             **context,
         },
         user=user,

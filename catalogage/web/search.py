@@ -42,6 +42,7 @@ class SearchQuery:
     sort: str = "-updated_at"
     page: int = 1
     page_size: int = PAGE_SIZE
+    with_facets: bool = True
 
     def terms(self) -> list[str]:
         return [term for term in self.text.split() if term][:10]
@@ -197,7 +198,7 @@ class BasicSearch:
         return SearchResults(
             hits=hits,
             total=total,
-            facets=await self._facets(session, viewer, query),
+            facets=await self._facets(session, viewer, query) if query.with_facets else {},
             sorts=self.sorts,
         )
 

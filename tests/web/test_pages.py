@@ -205,3 +205,9 @@ def test_hashed_static_files_are_cached_for_a_year(client: httpx.Client) -> None
     response = client.get(stylesheet.group(1))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_pages_report_their_server_time(client: httpx.Client) -> None:
+    timing = client.get("/").headers["server-timing"]
+    assert re.fullmatch(r"page;dur=\d+\.\d", timing)
+    assert "server-timing" not in client.get("/datasets/").headers
