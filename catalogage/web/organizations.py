@@ -52,7 +52,7 @@ async def _page(
         session,
         user,
         datasets.DatasetFilters(organizations=[siret]),
-        sort=datasets.Sort.TITLE,
+        sort=datasets.Sort.UPDATED_DESC,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )

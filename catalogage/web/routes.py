@@ -36,7 +36,7 @@ from catalogage.web.errors import HtmlRoute
 from catalogage.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, _, language_of
 from catalogage.web.jsonld import dataset_json_ld
 from catalogage.web.rendering import render
-from catalogage.web.search import SearchQuery, search_backend
+from catalogage.web.search import SearchQuery, recent, search_backend
 from catalogage.web.sessions import csrf_protect, flash
 
 router = APIRouter(
@@ -71,9 +71,7 @@ def redirect(url: str) -> RedirectResponse:
 @router.get("/")
 async def home(request: Request, session: DbSession, user: AnyCaller) -> Response:
     catalogs = await organizations.list_organizations(session, user)
-    recent = await search_backend().search(
-        session, user, SearchQuery(page_size=6, with_facets=False)
-    )
+    latest = await recent(session, user, 6)
     figures = {
         "datasets": sum(count for _, count in catalogs),
         "organizations": len(catalogs),
@@ -83,7 +81,7 @@ async def home(request: Request, session: DbSession, user: AnyCaller) -> Respons
     return render(
         request,
         "home.html",
-        {"catalogs": catalogs, "recent": recent.hits, "figures": figures},
+        {"catalogs": catalogs, "recent": latest, "figures": figures},
         user=user,
     )
 

@@ -42,7 +42,6 @@ class SearchQuery:
     sort: str = "-updated_at"
     page: int = 1
     page_size: int = PAGE_SIZE
-    with_facets: bool = True
 
     def terms(self) -> list[str]:
         return [term for term in self.text.split() if term][:10]
@@ -184,21 +183,11 @@ class BasicSearch:
             .limit(query.page_size)
         )
         terms = query.terms()
-        hits = [
-            SearchHit(
-                id=d.id,
-                title=highlight(d.title, terms),
-                excerpt=excerpt(d.description, terms),
-                organization_name=d.organization.name,
-                formats=list(d.formats),
-                visibility=d.visibility,
-            )
-            for d in page.all()
-        ]
+        hits = [_hit(d, terms) for d in page.all()]
         return SearchResults(
             hits=hits,
             total=total,
-            facets=await self._facets(session, viewer, query) if query.with_facets else {},
+            facets=await self._facets(session, viewer, query),
             sorts=self.sorts,
         )
 
@@ -259,6 +248,28 @@ def _facet(param: str, counts: dict[str, int], selected: list[str]) -> Facet:
     # A selected value stays listed (with 0) so it can be unticked.
     values += [FacetValue(v, v, 0, True) for v in selected if v not in counts]
     return Facet(param, values)
+
+
+def _hit(dataset: Dataset, terms: Sequence[str]) -> SearchHit:
+    return SearchHit(
+        id=dataset.id,
+        title=highlight(dataset.title, terms),
+        excerpt=excerpt(dataset.description, terms),
+        organization_name=dataset.organization.name,
+        formats=list(dataset.formats),
+        visibility=dataset.visibility,
+    )
+
+
+async def recent(session: AsyncSession, viewer: User | None, limit: int) -> list[SearchHit]:
+    """The last updated datasets `viewer` may see (no count: the home page needs none)."""
+    rows = await session.scalars(
+        select(Dataset)
+        .where(visible_to(visible_organizations(viewer)))
+        .order_by(*_ORDER["-updated_at"])
+        .limit(limit)
+    )
+    return [_hit(dataset, []) for dataset in rows.all()]
 
 
 def search_backend() -> SearchBackend:
