@@ -18,9 +18,9 @@ from catalogage.config import ConfigError, Settings, load_settings
 from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
-from catalogage.errors import install_error_handlers
+from catalogage.errors import ERROR_RESPONSES, install_error_handlers
 from catalogage.organizations.routes import router as organizations_router
-from catalogage.security import SecurityHeadersMiddleware
+from catalogage.security import RejectNulMiddleware, SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
 from catalogage.web import install_web
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     install_error_handlers(app)
+    app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     for router in (
         system_router,
@@ -57,6 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         datasets_router,
         vocabularies_router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     install_web(app, settings)
     return app

@@ -19,9 +19,42 @@ import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("catalogage.errors")
+
+
+class FieldErrorBody(BaseModel):
+    field: str
+    message: str
+    loc: list[str | int]
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (documented in the OpenAPI schema)."""
+
+    error: str
+    message: str
+    fields: list[FieldErrorBody] | None = None
+
+
+#: Declared on every router, so that clients (and schemathesis) know error shapes.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Unreadable request body",
+        401: "Authentication required or token invalid",
+        403: "Forbidden for this user",
+        404: "Not found (or not visible to this user)",
+        409: "Conflict with the current state",
+        412: "If-Match names an outdated version",
+        422: "Invalid input; `fields` names each invalid field",
+        428: "If-Match header required",
+        429: "Too many failed logins (see Retry-After)",
+        503: "Database unavailable (see Retry-After)",
+    }.items()
+}
 
 
 class FieldError(dict[str, Any]):

@@ -2,18 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from catalogage.organizations.siret import siret_error
 
 
 class Input(BaseModel):
-    """Base of request bodies: unknown fields are rejected, strings trimmed."""
+    """Base of request bodies: unknown fields are rejected, strings trimmed, and NUL
+    characters refused (PostgreSQL cannot store them in text)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        path = _nul_path(data)
+        if path is not None:
+            raise ValueError(f"{path or 'body'}: must not contain NUL characters")
+        return data
+
+
+class PatchInput(Input):
+    """Base of partial updates: a field that the model cannot store as null may be
+    omitted, but not set to null."""
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _refuse_nulls(self) -> Self:
+        for name in sorted(self.model_fields_set & self.not_nullable):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name}: may be omitted but not null")
+        return self
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Dotted path of the first string containing NUL inside `value`, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list):
+        items = ((None, item) for item in value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path or "body"
+        child = path if key is None else (f"{path}.{key}" if path else str(key))
+        found = _nul_path(item, child)
+        if found is not None:
+            return found
+    return None
 
 
 class Output(BaseModel):

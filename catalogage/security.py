@@ -1,6 +1,8 @@
-"""Security headers on every response (a pure ASGI middleware: no per-request task)."""
+"""Request hygiene and security headers (pure ASGI middlewares: no per-request task)."""
 
 from __future__ import annotations
+
+import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,3 +54,35 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RejectNulMiddleware:
+    """Answers 422 to URLs carrying NUL characters, which PostgreSQL cannot store or
+    compare in text; request bodies are checked by `catalogage.schemas.Input`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            b"%00" in scope.get("query_string", b"") or "\x00" in scope["path"]
+        ):
+            body = json.dumps(
+                {
+                    "error": "validation_error",
+                    "message": "Invalid input",
+                    "fields": [
+                        {"field": "url", "message": "must not contain NUL characters", "loc": []}
+                    ],
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 422,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

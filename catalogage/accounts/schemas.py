@@ -6,7 +6,7 @@ from pydantic import EmailStr, Field, StringConstraints
 
 from catalogage.accounts.models import Role
 from catalogage.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from catalogage.schemas import Input, Output, ShortText
+from catalogage.schemas import Input, Output, PatchInput, ShortText
 
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
 
@@ -59,7 +59,9 @@ class UserCreate(Input):
     is_admin: bool = False
 
 
-class UserUpdate(Input):
+class UserUpdate(PatchInput):
+    not_nullable = frozenset({"name", "password", "is_admin", "is_active"})
+
     name: ShortText | None = None
     password: Password | None = None
     is_admin: bool | None = None

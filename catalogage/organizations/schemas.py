@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from catalogage.schemas import HttpUrl, Input, Output, ShortText, Siret
+from catalogage.schemas import HttpUrl, Input, Output, PatchInput, ShortText, Siret
 
 
 class OrganizationCreate(Input):
@@ -10,7 +10,9 @@ class OrganizationCreate(Input):
     logo_url: HttpUrl | None = None
 
 
-class OrganizationUpdate(Input):
+class OrganizationUpdate(PatchInput):
+    not_nullable = frozenset({"name"})
+
     name: ShortText | None = None
     alternative_id: ShortText | None = None
     logo_url: HttpUrl | None = None

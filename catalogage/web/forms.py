@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from catalogage.catalogs.models import ExtraField
-from catalogage.errors import FieldError
+from catalogage.errors import FieldError, ValidationFailed
 from catalogage.web.i18n import N_, _
 
 #: Optional dataset fields: an empty input means "no value".
@@ -64,8 +64,26 @@ _GENERIC = N_("Valeur invalide.")
 
 
 def text(form: FormData, name: str) -> str:
+    """A submitted text field, trimmed ("" when absent)."""
     value = form.get(name, "")
-    return value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    _refuse_nul(name, value)
+    return value.strip()
+
+
+def values_of(form: FormData, name: str) -> list[str]:
+    """Every value submitted for a multi-valued field (checkboxes)."""
+    items = [v for v in form.getlist(name) if isinstance(v, str) and v]
+    for item in items:
+        _refuse_nul(name, item)
+    return items
+
+
+def _refuse_nul(name: str, value: str) -> None:
+    # PostgreSQL cannot store NUL in text; no legitimate input contains one.
+    if "\x00" in value:
+        raise ValidationFailed([FieldError(name, "must not contain NUL characters")])
 
 
 def split_list(value: str) -> list[str]:
@@ -80,7 +98,7 @@ def dataset_values(form: FormData, definitions: Sequence[ExtraField]) -> dict[st
         values[name] = text(form, name) or None
     values["keywords"] = split_list(text(form, "keywords"))
     values["contact_emails"] = split_list(text(form, "contact_emails"))
-    values["formats"] = [v for v in form.getlist("formats") if isinstance(v, str) and v]
+    values["formats"] = values_of(form, "formats")
     values["visibility"] = text(form, "visibility") or "draft"
     extra: dict[str, Any] = {}
     for definition in definitions:
@@ -99,7 +117,7 @@ def dataset_form_state(form: FormData, definitions: Sequence[ExtraField]) -> dic
         name: text(form, name)
         for name in (*REQUIRED_TEXT_FIELDS, *OPTIONAL_FIELDS, "keywords", "contact_emails")
     }
-    state["formats"] = [v for v in form.getlist("formats") if isinstance(v, str)]
+    state["formats"] = values_of(form, "formats")
     state["visibility"] = text(form, "visibility") or "draft"
     state["extra"] = {d.name: text(form, f"extra.{d.name}") for d in definitions}
     return state

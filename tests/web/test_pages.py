@@ -211,3 +211,18 @@ def test_pages_report_their_server_time(client: httpx.Client) -> None:
     timing = client.get("/").headers["server-timing"]
     assert re.fullmatch(r"page;dur=\d+\.\d", timing)
     assert "server-timing" not in client.get("/datasets/").headers
+
+
+def test_nul_characters_in_forms_are_refused(client: httpx.Client, world: World) -> None:
+    token = signed_in(client, world, "admin")
+    response = client.post(
+        "/admin/membres",
+        data={
+            "email": "a\x00@example.gouv.fr",
+            "siret": ORG_A,
+            "role": "editor",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 422
+    assert "text/html" in response.headers["content-type"]
