@@ -69,10 +69,18 @@ def test_anonymous_search_filter_and_open_a_record(
     assert data["publisher"]["identifier"] == ORG_A
 
 
-def test_create_a_record_with_an_invalid_email_then_fix_it(page: Page, world: World) -> None:
+def test_create_a_record_with_an_invalid_email_then_fix_it(
+    page: Page, client: httpx.Client, world: World
+) -> None:
+    create_dataset(client, world, keywords=["mobilité douce", "vélo"])
     sign_in(page, world, "editor_a")
     page.get_by_role("link", name="Décrire un jeu de données").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Décrire un jeu de données")
+    # Keyword suggestions come from the keywords already in use.
+    page.locator("#champ-keywords").press_sequentially("transport, mob")
+    expect(page.locator("#suggestions-mots-cles option")).to_have_attribute(
+        "value", "transport, mobilité douce"
+    )
     _fill_dataset_form(page, contact_emails="pas-une-adresse")
     page.get_by_role("button", name="Créer le jeu de données").click()
 

@@ -9,6 +9,8 @@ import uuid
 import httpx
 import pytest
 
+from catalogage.config import Settings
+from catalogage.web.sessions import session_middleware_options
 from tests.factories import ORG_A, PASSWORD, World, create_dataset
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -87,6 +89,13 @@ def test_session_cookie_flags(client: httpx.Client, world: World) -> None:
     assert "samesite=lax" in cookie.lower()
     assert "Max-Age=43200" in cookie
     assert "secure" not in cookie.lower()  # SECURE_COOKIES is off in tests (plain HTTP)
+
+
+def test_session_cookie_is_secure_behind_tls(settings: Settings) -> None:
+    options = session_middleware_options(settings.model_copy(update={"secure_cookies": True}))
+    assert options["https_only"] is True
+    assert options["same_site"] == "lax"
+    assert options["secret_key"] != settings.secret_key  # a key of its own
 
 
 def test_login_form_without_csrf_token_is_refused(client: httpx.Client, world: World) -> None:
