@@ -20,6 +20,7 @@ from catalogage.organizations import service as organizations
 from catalogage.organizations.routes import MemberSet
 from catalogage.web import forms
 from catalogage.web.errors import HtmlRoute
+from catalogage.web.exports import CATALOG_EXPORTS, export_links
 from catalogage.web.i18n import N_, _
 from catalogage.web.rendering import render
 from catalogage.web.routes import can_edit, can_manage, redirect
@@ -67,6 +68,7 @@ async def _page(
             "total": total,
             "page": page,
             "last_page": max(1, -(-total // PAGE_SIZE)),
+            "exports": export_links(request, CATALOG_EXPORTS, siret=siret),
             "can_edit": can_edit(user, siret),
             "can_manage": manager,
             "members": await accounts.list_members(session, siret) if manager else [],

@@ -33,6 +33,7 @@ from catalogage.vocabularies.frequencies import FREQUENCIES, UpdateFrequency
 from catalogage.vocabularies.models import Tag
 from catalogage.web import forms, labels
 from catalogage.web.errors import HtmlRoute
+from catalogage.web.exports import DATASET_EXPORTS, export_links
 from catalogage.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, _, language_of
 from catalogage.web.jsonld import dataset_json_ld
 from catalogage.web.rendering import render
@@ -275,6 +276,7 @@ async def dataset_page(
             if frequency
             else None,
             "json_ld_data": dataset_json_ld(request, dataset),
+            "exports": export_links(request, DATASET_EXPORTS, dataset_id=dataset.id),
             "can_edit": can_edit(user, dataset.organization_siret),
             "can_manage": can_manage(user, dataset.organization_siret),
             **context,

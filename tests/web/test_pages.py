@@ -235,3 +235,13 @@ def test_nul_characters_in_forms_are_refused(client: httpx.Client, world: World)
     )
     assert response.status_code == 422
     assert "text/html" in response.headers["content-type"]
+
+
+def test_every_export_link_works(client: httpx.Client, world: World) -> None:
+    dataset = create_dataset(client, world)
+    for page in (f"/jeux-de-donnees/{dataset['id']}", f"/organisations/{ORG_A}"):
+        html = client.get(page).text
+        links = re.findall(r'class="fr-link fr-icon-download-line[^"]*" href="([^"]+)"', html)
+        assert links, f"no export link on {page}"
+        for link in links:
+            assert client.get(link.replace("&amp;", "&")).status_code == 200, link
