@@ -20,19 +20,21 @@ class Export:
     label: str
     route: str
     params: dict[str, str] = field(default_factory=dict)
+    #: The page's parameters that are path parameters of the route.
+    path: tuple[str, ...] = ()
     #: Query string added to the route's path (with the page's parameters filled in).
     query: str = ""
 
 
 DATASET_EXPORTS = (
-    Export(N_("DCAT-AP (Turtle)"), "dcat_dataset", {"extension": "ttl"}),
-    Export(N_("DCAT-AP (JSON-LD)"), "dcat_dataset", {"extension": "jsonld"}),
-    Export(N_("DCAT-AP (RDF/XML)"), "dcat_dataset", {"extension": "rdf"}),
-    Export(N_("JSON (API)"), "get_dataset"),
+    Export(N_("DCAT-AP (Turtle)"), "dcat_dataset", {"extension": "ttl"}, ("dataset_id",)),
+    Export(N_("DCAT-AP (JSON-LD)"), "dcat_dataset", {"extension": "jsonld"}, ("dataset_id",)),
+    Export(N_("DCAT-AP (RDF/XML)"), "dcat_dataset", {"extension": "rdf"}, ("dataset_id",)),
+    Export(N_("JSON (API)"), "get_dataset", path=("dataset_id",)),
 )
 CATALOG_EXPORTS = (
-    Export(N_("Tableur CSV"), "export_catalog_csv"),
-    Export(N_("Tableur Excel (XLSX)"), "export_catalog_xlsx"),
+    Export(N_("Tableur CSV"), "export_catalog_csv", path=("siret",)),
+    Export(N_("Tableur Excel (XLSX)"), "export_catalog_xlsx", path=("siret",)),
     Export(N_("JSON (API)"), "list_datasets", query="organization={siret}&page_size=100"),
 )
 
@@ -44,7 +46,8 @@ def export_links(
     links = []
     for export in exports:
         try:
-            path = request.app.url_path_for(export.route, **export.params, **params)
+            path_params = {name: params[name] for name in export.path}
+            path = request.app.url_path_for(export.route, **export.params, **path_params)
         except NoMatchFound:
             continue
         query = export.query.format(**params)
