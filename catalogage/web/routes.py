@@ -313,6 +313,9 @@ async def edit_dataset(
     ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
     catalog = await get_catalog(session, dataset.organization_siret)
     values = forms.dataset_values(form, catalog.extra_fields)
+    # Checkboxes come back in the list's order: keep the record's own order.
+    stored = list(dataset.formats)
+    values["formats"].sort(key=lambda f: stored.index(f) if f in stored else len(stored))
     state = forms.dataset_form_state(form, catalog.extra_fields)
     errors: dict[str, str] = {}
     conflict: list[str] | None = None

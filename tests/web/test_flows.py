@@ -156,6 +156,19 @@ def test_edit_conflict_keeps_the_second_users_input(
     assert stored["version"] == 3
 
 
+def test_saving_an_unchanged_form_changes_nothing(
+    page: Page, client: httpx.Client, world: World
+) -> None:
+    dataset = create_dataset(client, world, formats=["XLSX", "CSV"], extra_fields={})
+    sign_in(page, world, "editor_a")
+    page.goto(f"/jeux-de-donnees/{dataset['id']}/modifier")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.get_by_role("status").first).to_have_text("Vos modifications ont été enregistrées.")
+    stored = client.get(f"/datasets/{dataset['id']}").json()
+    assert stored["version"] == 1
+    assert stored["formats"] == ["XLSX", "CSV"]
+
+
 def test_create_and_revoke_an_api_token(page: Page, client: httpx.Client, world: World) -> None:
     sign_in(page, world, "editor_b")
     page.get_by_role("link", name="Mon compte").first.click()
