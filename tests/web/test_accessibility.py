@@ -117,7 +117,13 @@ def test_administration_and_error_pages(page: Page, world: World) -> None:
     sign_in(page, world, "admin")
     _check(
         page,
-        ["/admin/", "/admin/organisations", "/admin/utilisateurs", "/admin/vocabulaires"],
+        [
+            "/admin/",
+            "/admin/organisations",
+            "/admin/utilisateurs",
+            "/admin/vocabulaires",
+            "/jeux-de-donnees/nouveau",  # admins choose the catalog first
+        ],
         found,
     )
     sign_in(page, world, "editor_b")
