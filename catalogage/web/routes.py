@@ -37,7 +37,7 @@ from catalogage.web.exports import DATASET_EXPORTS, export_links
 from catalogage.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, _, language_of
 from catalogage.web.jsonld import dataset_json_ld
 from catalogage.web.rendering import render
-from catalogage.web.search import SearchQuery, recent, search_backend
+from catalogage.web.search import FILTERS, Facet, SearchQuery, recent, search_backend
 from catalogage.web.sessions import csrf_protect, flash
 
 router = APIRouter(
@@ -93,24 +93,20 @@ async def search_page(
     session: DbSession,
     user: AnyCaller,
     q: Annotated[str, Query(max_length=200)] = "",
-    organisation: Annotated[list[str], Query()] = [],  # noqa: B006
-    mot_cle: Annotated[list[str], Query()] = [],  # noqa: B006
-    format: Annotated[list[str], Query()] = [],  # noqa: B006
-    visibilite: Annotated[list[str], Query()] = [],  # noqa: B006
     tri: str = "",
     page: PageNumber = 1,
 ) -> Response:
-    backend = search_backend()
-    query = SearchQuery(
-        text=q.strip(),
-        organizations=organisation,
-        keywords=mot_cle,
-        formats=format,
-        visibility=[v for v in visibilite if v in labels.VISIBILITY] if user else [],
-        sort=tri,
-        page=page,
-    )
-    results = await backend.search(session, user, query)
+    """Search; each filter of `search.FILTERS` is a repeatable URL parameter."""
+    filters = {
+        param: values[:50]
+        for param in FILTERS
+        if (values := [v for v in request.query_params.getlist(param) if v])
+    }
+    if user is None:
+        filters.pop("visibilite", None)
+    query = SearchQuery(text=q.strip(), filters=filters, sort=tri, page=page)
+    results = await search_backend().search(session, user, query)
+    _label_facets(request, results.facets)
     sort = tri if tri in results.sorts else results.sorts[0]
     last_page = max(1, -(-results.total // query.page_size))
     return render(
@@ -122,10 +118,22 @@ async def search_page(
             "sort": sort,
             "page": page,
             "last_page": last_page,
-            "filtered": bool(organisation or mot_cle or format or query.visibility),
+            "filtered": bool(filters),
         },
         user=user,
     )
+
+
+def _label_facets(request: Request, facets: dict[str, Facet]) -> None:
+    """Readable labels, in the page's language, for values that are codes."""
+    english = language_of(request) == "en"
+    for item in facets.get("visibilite", Facet("visibilite", [])).values:
+        if item.value in labels.VISIBILITY:
+            item.label = _(request, labels.VISIBILITY[item.value])
+    for item in facets.get("frequence", Facet("frequence", [])).values:
+        if item.value in {code.value for code in UpdateFrequency}:
+            info = FREQUENCIES[UpdateFrequency(item.value)]
+            item.label = info.label_en if english else info.label_fr
 
 
 async def _dataset_context(

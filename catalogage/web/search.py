@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Select, UnaryExpression, and_, func, or_, select
+from sqlalchemy import ColumnElement, UnaryExpression, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.auth import visible_organizations
@@ -28,17 +28,29 @@ from catalogage.datasets.visibility import visible_to
 from catalogage.organizations.models import Organization
 
 PAGE_SIZE = 20
-KEYWORD_FACET_SIZE = 15
+#: Values listed per facet (selected values are always listed too).
+FACET_SIZE = 15
 EXCERPT_LENGTH = 280
+
+
+#: The search page's filters: URL parameter -> what it filters on. Several values of
+#: one filter are OR'ed, filters are AND'ed.
+FILTERS = {
+    "organisation": "organization",
+    "mot_cle": "keyword",
+    "format": "format",
+    "couverture": "coverage",
+    "frequence": "frequency",
+    "licence": "license",
+    "visibilite": "visibility",
+}
 
 
 @dataclass
 class SearchQuery:
     text: str = ""
-    organizations: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    formats: list[str] = field(default_factory=list)
-    visibility: list[str] = field(default_factory=list)
+    #: Selected values by URL parameter (keys of `FILTERS`).
+    filters: dict[str, list[str]] = field(default_factory=dict)
     sort: str = "-updated_at"
     page: int = 1
     page_size: int = PAGE_SIZE
@@ -133,6 +145,18 @@ _ORDER: dict[str, tuple[UnaryExpression[Any], UnaryExpression[Any]]] = {
 }
 
 
+_COLUMNS: dict[str, Any] = {
+    "organisation": Dataset.organization_siret,
+    "mot_cle": Dataset.keywords,
+    "format": Dataset.formats,
+    "couverture": Dataset.geographical_coverage,
+    "frequence": Dataset.update_frequency,
+    "licence": Dataset.license,
+    "visibilite": Dataset.visibility,
+}
+_ARRAY_FILTERS = frozenset({"mot_cle", "format"})
+
+
 def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -155,19 +179,14 @@ class BasicSearch:
                     func.array_to_string(Dataset.keywords, " ").ilike(like),
                 )
             )
-        if query.organizations and without != "organisation":
-            conditions.append(Dataset.organization_siret.in_(query.organizations))
-        if query.keywords and without != "mot_cle":
-            conditions.append(Dataset.keywords.overlap(query.keywords))
-        if query.formats and without != "format":
-            conditions.append(Dataset.formats.overlap(query.formats))
-        if query.visibility and without != "visibilite":
-            conditions.append(Dataset.visibility.in_(query.visibility))
+        for param, values in query.filters.items():
+            if values and param != without and param in _COLUMNS:
+                column = _COLUMNS[param]
+                if param in _ARRAY_FILTERS:
+                    conditions.append(column.overlap(values))
+                else:
+                    conditions.append(column.in_(values))
         return conditions
-
-    async def _counts(self, session: AsyncSession, statement: Select[Any, Any]) -> dict[str, int]:
-        rows = await session.execute(statement)
-        return {str(value): int(count) for value, count in rows}
 
     async def search(
         self, session: AsyncSession, viewer: User | None, query: SearchQuery
@@ -194,52 +213,28 @@ class BasicSearch:
     async def _facets(
         self, session: AsyncSession, viewer: User | None, query: SearchQuery
     ) -> dict[str, Facet]:
-        def where(facet: str) -> ColumnElement[bool]:
-            return and_(*self._conditions(viewer, query, without=facet))
-
-        organizations = await session.execute(
-            select(Organization.siret, Organization.name, func.count(Dataset.id))
-            .join(Dataset, Dataset.organization_siret == Organization.siret)
-            .where(where("organisation"))
-            .group_by(Organization.siret, Organization.name)
-            .order_by(func.count(Dataset.id).desc(), Organization.name)
-        )
-        keyword = func.unnest(Dataset.keywords).label("keyword")
-        keyword_counts = await self._counts(
-            session,
-            select(keyword, func.count())
-            .where(where("mot_cle"))
-            .group_by("keyword")
-            .order_by(func.count().desc(), "keyword")
-            .limit(KEYWORD_FACET_SIZE),
-        )
-        format_ = func.unnest(Dataset.formats).label("format")
-        format_counts = await self._counts(
-            session,
-            select(format_, func.count())
-            .where(where("format"))
-            .group_by("format")
-            .order_by(func.count().desc(), "format"),
-        )
-        facets = {
-            "organisation": Facet(
-                "organisation",
-                [
-                    FacetValue(siret, name, count, siret in query.organizations)
-                    for siret, name, count in organizations
-                ],
-            ),
-            "mot_cle": _facet("mot_cle", keyword_counts, query.keywords),
-            "format": _facet("format", format_counts, query.formats),
-        }
-        if viewer is not None:
-            visibility_counts = await self._counts(
-                session,
-                select(Dataset.visibility, func.count())
-                .where(where("visibilite"))
-                .group_by(Dataset.visibility),
+        facets: dict[str, Facet] = {}
+        for param, column in _COLUMNS.items():
+            if param == "visibilite" and viewer is None:
+                continue  # anonymous visitors only ever see public records
+            value = (func.unnest(column) if param in _ARRAY_FILTERS else column).label("value")
+            statement = (
+                select(value, func.count())
+                .where(*self._conditions(viewer, query, without=param))
+                .group_by("value")
+                .order_by(func.count().desc(), "value")
+                .limit(FACET_SIZE)
             )
-            facets["visibilite"] = _facet("visibilite", visibility_counts, query.visibility)
+            counts = {str(v): int(n) for v, n in await session.execute(statement) if v is not None}
+            facets[param] = _facet(param, counts, query.filters.get(param, []))
+        names = await session.execute(
+            select(Organization.siret, Organization.name).where(
+                Organization.siret.in_([v.value for v in facets["organisation"].values])
+            )
+        )
+        by_siret = {siret: name for siret, name in names}
+        for item in facets["organisation"].values:
+            item.label = by_siret.get(item.value, item.value)
         return facets
 
 
