@@ -59,8 +59,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module: Playwright's event loop runs in the main thread
+    while it lives, so it is stopped before tests of other directories run."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: run `make test` (installs Debian's chromium)")
     if not MANIFEST.exists():
