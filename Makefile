@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEPS_STAMP := $(VENV)/.deps-stamp
 PG_STAMP := var/.postgres-binaries
 
-.PHONY: run test lint install postgres-binaries migrate bench clean help
+.PHONY: run test lint install postgres-binaries migrate bench clean help bench-interop
 
 help:
 	@echo "make run    set everything up and serve on http://127.0.0.1:3579"
@@ -87,3 +87,45 @@ messages: install
 	@mkdir -p var
 	$(BIN)/pybabel extract -F catalogage/web/babel.cfg --no-location --sort-output -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d catalogage/web/locale -l en --ignore-obsolete --no-fuzzy-matching -w 100
+# --- search ---
+# Benchmark (see docs/performance.md): `make bench`, `make bench N=1000000`.
+N ?= 100000
+BENCH_SECONDS ?= 10
+bench: install postgres-binaries
+	$(BIN)/python -m bench.run --n $(N) --seconds $(BENCH_SECONDS)
+
+# --- interop ---
+# Import speed (rows/s) and export memory at growing sizes (the 1,000,000-row run takes minutes).
+bench-interop: install postgres-binaries
+	$(BIN)/python -m bench.interop_import --rows 5000,20000
+	$(BIN)/python -m bench.interop_export --sizes 10000,100000,1000000
+
+# --- ops ---
+.PHONY: install-ops test-ops lint-ops lab-up lab-down
+
+install-ops:
+	$(MAKE) -C ops install
+
+provision-%:
+	$(MAKE) -C ops $@
+
+deploy-%:
+	$(MAKE) -C ops $@
+
+rollback-%:
+	$(MAKE) -C ops $@
+
+backup-%:
+	$(MAKE) -C ops $@
+
+ping-%:
+	$(MAKE) -C ops $@
+
+test-ops:
+	$(MAKE) -C ops test
+
+lint-ops:
+	$(MAKE) -C ops lint
+
+lab-up lab-down:
+	$(MAKE) -C ops $@

@@ -19,7 +19,13 @@ from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
 from catalogage.errors import ERROR_RESPONSES, install_error_handlers
+from catalogage.interop.ckan import router as ckan_router
+from catalogage.interop.routes import rdf_router as dcat_dataset_router
+from catalogage.interop.routes import router as interop_router
 from catalogage.organizations.routes import router as organizations_router
+from catalogage.search import ceiling
+from catalogage.search.cache import GenerationCache
+from catalogage.search.routes import router as search_router
 from catalogage.security import RejectNulMiddleware, SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
@@ -50,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Before the datasets router: /datasets/{id}.ttl must not be read as a dataset id.
+    app.include_router(dcat_dataset_router, responses=ERROR_RESPONSES)
     for router in (
         system_router,
         accounts_router,
@@ -57,7 +65,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogs_router,
         datasets_router,
         vocabularies_router,
+        search_router,
+        interop_router,
+        ckan_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.state.search_cache = GenerationCache(
+        settings.search_cache_entries, settings.search_cache_megabytes * 1024 * 1024
+    )
+    if settings.bench_ceiling_endpoint:
+        app.include_router(ceiling.router)
     install_web(app, settings)
     return app

@@ -13,7 +13,8 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,10 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalogage.accounts import service as accounts
 from catalogage.accounts.models import Role
 from catalogage.config import ConfigError, Settings, load_settings
+from catalogage.datasets.models import Visibility
 from catalogage.db import Database
 from catalogage.db.cluster import EmbeddedCluster
 from catalogage.db.session import create_engine
 from catalogage.errors import AppError
+from catalogage.interop.schemas import ImportReport
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(help="catalogage: the data catalog service.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
@@ -246,6 +252,172 @@ def demo() -> None:
     settings = settings_or_exit()
     created = run_in_session(settings, load_demo)
     console.print(f"Demo catalog loaded: {created} dataset(s) created")
+
+
+# --- interop: catalog file import and harvesting ---------------------------------
+
+
+def _print_report(report: ImportReport, *, limit: int = 50) -> None:
+    """Summary, then the problems of the file and of the first rejected rows."""
+    from rich.table import Table
+
+    for problem in report.errors:
+        console.print(f"[red]file:[/red] {problem.field}: {problem.message}", highlight=False)
+    table = Table("created", "updated", "unchanged", "rejected", "removed upstream")
+    summary = report.summary
+    table.add_row(
+        *(
+            str(n)
+            for n in (
+                summary.create,
+                summary.update,
+                summary.unchanged,
+                summary.reject,
+                summary.removed_upstream,
+            )
+        )
+    )
+    console.print(table)
+    shown = 0
+    for row in report.rows:
+        for problem in row.errors + row.warnings:
+            if shown == limit:
+                console.print("... more in the full report (--report FILE)", highlight=False)
+                return
+            level = "[red]rejected[/red]" if problem in row.errors else "[yellow]warning[/yellow]"
+            label = row.remote_id or f"row {row.row}"
+            console.print(f"{level} {label}: {problem.field}: {problem.message}", highlight=False)
+            shown += 1
+
+
+def _progress_bar() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    )
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    org: Annotated[str, typer.Option("--org", help="SIRET of the catalog to import into")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run/--apply", help="Only report (default), or apply")
+    ] = True,
+    visibility: Annotated[
+        Visibility, typer.Option(help="Visibility of the datasets created")
+    ] = Visibility.DRAFT,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Write the full JSON report there")
+    ] = None,
+) -> None:
+    """Import a CSV or XLSX catalog file (schema-catalogue-donnees), all or nothing."""
+    from catalogage.interop.importer import ImportRejected
+    from catalogage.interop.importer import import_file as run_import
+    from catalogage.interop.reader import MAX_FILE_BYTES
+
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise fail(f"{file}: larger than the {MAX_FILE_BYTES:,} bytes limit")
+    data = file.read_bytes()
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> ImportReport:
+        with _progress_bar() as progress:
+            task = progress.add_task("checking rows", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            try:
+                report = await run_import(
+                    session,
+                    None,
+                    org,
+                    data,
+                    filename=file.name,
+                    dry_run=dry_run,
+                    visibility=visibility,
+                    progress=advance,
+                )
+            except ImportRejected as exc:
+                report = exc.report
+        if dry_run or not report.applied:
+            await session.rollback()
+        return report
+
+    report = run_in_session(settings, work)
+    if report_path is not None:
+        report_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    _print_report(report)
+    if not report.acceptable:
+        raise fail(
+            "nothing imported: fix the problems above"
+            if not dry_run
+            else "the file would be rejected"
+        )
+    if dry_run:
+        console.print("Dry run: nothing written. Repeat with --apply to import.")
+    else:
+        console.print(f"Imported into {org}.")
+
+
+@app.command()
+def harvest(
+    url: Annotated[
+        str, typer.Argument(help="DCAT document (ttl, jsonld, rdf), CKAN site, or file")
+    ],
+    org: Annotated[str, typer.Option("--org", help="SIRET of the catalog to harvest into")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report")] = False,
+    visibility: Annotated[
+        Visibility, typer.Option(help="Visibility of the datasets created")
+    ] = Visibility.PUBLIC,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Write the full JSON report there")
+    ] = None,
+) -> None:
+    """Harvest a remote DCAT catalog (following Hydra pages) or CKAN API into a catalog.
+
+    Harvesting again updates the same datasets; those the source no longer lists
+    are flagged, not deleted. Invalid remote records are reported and skipped.
+    """
+    from catalogage.interop.harvest import HarvestError
+    from catalogage.interop.harvest import harvest as run_harvest
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> ImportReport:
+        with _progress_bar() as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def advance(stage: str, done: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(f"reading {stage}", total=None)
+                progress.update(tasks[stage], completed=done)
+
+            try:
+                report = await run_harvest(
+                    session,
+                    None,
+                    org,
+                    url,
+                    dry_run=dry_run,
+                    visibility=visibility,
+                    progress=advance,
+                )
+            except HarvestError as exc:
+                raise fail(str(exc)) from None
+        if dry_run:
+            await session.rollback()
+        return report
+
+    report = run_in_session(settings, work)
+    if report_path is not None:
+        report_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    _print_report(report)
+    if report.summary.reject:
+        raise fail(f"{report.summary.reject} record(s) rejected (the others were harvested)")
+    console.print("Dry run: nothing written." if dry_run else f"Harvested into {org}.")
 
 
 def _first_error(exc: Exception) -> str:

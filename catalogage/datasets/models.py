@@ -14,7 +14,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalogage.db import Base
@@ -43,6 +43,18 @@ class Dataset(Base):
         Index("ix_dataset_updated_at_id", "updated_at", "id"),
         Index("ix_dataset_keywords", "keywords", postgresql_using="gin"),
         Index("ix_dataset_formats", "formats", postgresql_using="gin"),
+        # Search (migration 0002, see catalogage/search/service.py).
+        Index("ix_dataset_search_vector", "search_vector", postgresql_using="gin"),
+        Index(
+            "ix_dataset_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+        Index("ix_dataset_created_at_id", "created_at", "id"),
+        Index("ix_dataset_title_id", "title", "id"),
+        # Index-only counts of what a caller may see.
+        Index("ix_dataset_visibility_organization", "visibility", "organization_siret"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -72,5 +84,9 @@ class Dataset(Base):
     updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     #: Incremented by every update; the ETag, checked against If-Match.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: Weighted full-text document and folded title + keywords, written by the
+    #: `dataset_search_fields` trigger (migration 0002); never set by the application.
+    search_vector: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)

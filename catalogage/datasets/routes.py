@@ -7,17 +7,20 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.auth import AnyCaller, OrgEditor, OrgManager, ensure_org_role
-from catalogage.accounts.models import Role
+from catalogage.accounts.models import Role, User
 from catalogage.datasets import service
-from catalogage.datasets.models import Visibility
+from catalogage.datasets.models import Dataset, Visibility
 from catalogage.datasets.schemas import DatasetCreate, DatasetPatch, DatasetRead, DatasetReplace
 from catalogage.dependencies import DbSession
 from catalogage.errors import FieldError, ValidationFailed
 from catalogage.history import service as history
 from catalogage.history.schemas import HistoryActor, HistoryEntryRead
 from catalogage.http import etag, optional_version, required_version, set_pagination_headers
+from catalogage.interop import dcat
+from catalogage.interop.routes import dataset_rdf
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 
@@ -37,10 +40,16 @@ async def list_datasets(
     format: Annotated[list[str], Query()] = [],  # noqa: B006
     visibility: Annotated[list[Visibility], Query()] = [],  # noqa: B006
     updated_since: datetime | None = None,
-    sort: service.Sort = service.Sort.UPDATED_DESC,
+    q: Annotated[str, Query(max_length=200, description="Full-text search (see /search/)")] = "",
+    sort: Annotated[
+        service.Sort | None, Query(description="Default: relevance with q, else -updated_at")
+    ] = None,
 ) -> list[DatasetRead]:
     """Datasets the caller may see. Several values of one filter are OR'ed."""
+    if sort is None:
+        sort = service.Sort.RELEVANCE if q.strip() else service.Sort.UPDATED_DESC
     filters = service.DatasetFilters(
+        text=q,
         organizations=organization,
         tags=tag,
         formats=format,
@@ -48,7 +57,13 @@ async def list_datasets(
         updated_since=updated_since,
     )
     items, total = await service.list_datasets(
-        session, user, filters, sort=sort, offset=(page - 1) * page_size, limit=page_size
+        session,
+        user,
+        filters,
+        sort=sort,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+        count_cache=request.app.state.search_cache,
     )
     set_pagination_headers(request, response, page=page, page_size=page_size, total=total)
     return [DatasetRead.model_validate(item) for item in items]
@@ -68,11 +83,31 @@ async def create_dataset(
 
 @router.get("/{dataset_id}", response_model=DatasetRead)
 async def get_dataset(
-    dataset_id: uuid.UUID, response: Response, session: DbSession, user: AnyCaller
-) -> DatasetRead:
+    dataset_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    user: AnyCaller,
+) -> DatasetRead | Response:
+    """JSON by default; DCAT-AP (Turtle, JSON-LD, RDF/XML) when `Accept` prefers it."""
     dataset = await service.get_dataset(session, user, dataset_id)
+    rdf_format = dcat.negotiate(request.headers.get("accept"))
+    if rdf_format is not None:
+        return await dataset_rdf(session, request, dataset, rdf_format)
     response.headers["ETag"] = etag(dataset.version)
+    response.headers["Vary"] = "Accept"
     return DatasetRead.model_validate(dataset)
+
+
+async def _lock_for_edit(
+    session: AsyncSession, user: User, dataset_id: uuid.UUID, if_match: str | None
+) -> Dataset:
+    """The dataset locked for an edit by `user`: 428/412 on If-Match, 403 without the role."""
+    version = required_version(if_match)
+    dataset = await service.lock_dataset(session, user, dataset_id)
+    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
+    service.check_version(dataset, version)
+    return dataset
 
 
 @router.put("/{dataset_id}", response_model=DatasetRead)
@@ -85,10 +120,7 @@ async def replace_dataset(
     if_match: IfMatch = None,
 ) -> DatasetRead:
     """Replace every field. Requires `If-Match`; 412 if the dataset changed meanwhile."""
-    version = required_version(if_match)
-    dataset = await service.lock_dataset(session, user, dataset_id)
-    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
-    service.check_version(dataset, version)
+    dataset = await _lock_for_edit(session, user, dataset_id, if_match)
     if data.organization_siret not in (None, dataset.organization_siret):
         raise ValidationFailed(
             [FieldError("organization_siret", "a dataset cannot move to another organization")]
@@ -109,10 +141,7 @@ async def patch_dataset(
     if_match: IfMatch = None,
 ) -> DatasetRead:
     """Change the fields given. Requires `If-Match`; 412 if the dataset changed meanwhile."""
-    version = required_version(if_match)
-    dataset = await service.lock_dataset(session, user, dataset_id)
-    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
-    service.check_version(dataset, version)
+    dataset = await _lock_for_edit(session, user, dataset_id, if_match)
     dataset = await service.replace_dataset(
         session, user, dataset, service.merge_patch(dataset, patch)
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,8 @@ from catalogage.errors import (
 )
 from catalogage.history import service as history
 from catalogage.organizations.models import Organization
+from catalogage.search import service as search
+from catalogage.search.cache import GenerationCache
 from catalogage.vocabularies import service as vocabularies
 
 #: Fields recorded in history and compared for diffs (everything a user edits).
@@ -42,6 +45,8 @@ class Sort(StrEnum):
     TITLE_DESC = "-title"
     CREATED = "created_at"
     CREATED_DESC = "-created_at"
+    #: Best match first (with `q`; without it, same as -updated_at).
+    RELEVANCE = "relevance"
 
 
 _ORDER: dict[Sort, tuple[UnaryExpression[Any], UnaryExpression[Any]]] = {
@@ -61,6 +66,8 @@ class DatasetFilters:
     formats: list[str] = field(default_factory=list)
     visibility: list[Visibility] = field(default_factory=list)
     updated_since: datetime | None = None
+    #: Search box text (see catalogage/search/query.py).
+    text: str = ""
 
 
 def snapshot(dataset: Dataset) -> dict[str, Any]:
@@ -76,8 +83,15 @@ def snapshot(dataset: Dataset) -> dict[str, Any]:
     return values
 
 
-def _filtered(statement: Select[Any], viewer: User | None, filters: DatasetFilters) -> Select[Any]:
+def _filtered(
+    statement: Select[Any],
+    viewer: User | None,
+    filters: DatasetFilters,
+    text_match: search.TextMatch | None,
+) -> Select[Any]:
     statement = statement.where(visible_to(visible_organizations(viewer)))
+    if text_match is not None:
+        statement = statement.where(text_match.condition)
     if filters.organizations:
         statement = statement.where(Dataset.organization_siret.in_(filters.organizations))
     if filters.tags:
@@ -100,14 +114,28 @@ async def list_datasets(
     sort: Sort = Sort.UPDATED_DESC,
     offset: int = 0,
     limit: int = 20,
+    count_cache: GenerationCache | None = None,
 ) -> tuple[Sequence[Dataset], int]:
-    """One page of the datasets `viewer` may see, and how many there are in all."""
-    total = await session.scalar(
-        _filtered(select(func.count()).select_from(Dataset), viewer, filters)
-    )
+    """One page of the datasets `viewer` may see, and how many there are in all
+    (counts are cached in `count_cache` until the catalog changes)."""
+    text_match = await search.text_match(session, filters.text) if filters.text else None
+    count = _filtered(select(func.count()).select_from(Dataset), viewer, filters, text_match)
+    if count_cache is None:
+        total = await session.scalar(count)
+    else:
+        key = json.dumps(asdict(filters), default=str, sort_keys=True)
+        total = await search.cached_count(session, count_cache, viewer, key, count)
+    if sort is Sort.RELEVANCE:
+        order = (
+            (text_match.rank.desc(), Dataset.id.asc())
+            if text_match is not None
+            else _ORDER[Sort.UPDATED_DESC]
+        )
+    else:
+        order = _ORDER[sort]
     page = await session.scalars(
-        _filtered(select(Dataset), viewer, filters)
-        .order_by(*_ORDER[sort])
+        _filtered(select(Dataset), viewer, filters, text_match)
+        .order_by(*order)
         .offset(offset)
         .limit(limit)
     )

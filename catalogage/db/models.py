@@ -4,7 +4,9 @@ from catalogage.accounts.models import ApiToken, LoginThrottle, Membership, User
 from catalogage.catalogs.models import Catalog, ExtraField
 from catalogage.datasets.models import Dataset
 from catalogage.history.models import HistoryEntry
+from catalogage.interop.models import HarvestRecord
 from catalogage.organizations.models import Organization
+from catalogage.search.models import SearchState
 from catalogage.vocabularies.models import Format, License, Tag
 
 __all__ = [
@@ -13,11 +15,13 @@ __all__ = [
     "Dataset",
     "ExtraField",
     "Format",
+    "HarvestRecord",
     "HistoryEntry",
     "License",
     "LoginThrottle",
     "Membership",
     "Organization",
+    "SearchState",
     "Tag",
     "User",
 ]

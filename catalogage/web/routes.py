@@ -34,10 +34,11 @@ from catalogage.vocabularies.models import Tag
 from catalogage.web import forms, labels
 from catalogage.web.errors import HtmlRoute
 from catalogage.web.exports import DATASET_EXPORTS, export_links
+from catalogage.web.fulltext import FullTextSearch
 from catalogage.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, _, language_of
 from catalogage.web.jsonld import dataset_json_ld
 from catalogage.web.rendering import render
-from catalogage.web.search import FILTERS, Facet, SearchQuery, recent, search_backend
+from catalogage.web.search import FILTERS, Facet, SearchQuery, recent
 from catalogage.web.sessions import csrf_protect, flash
 
 router = APIRouter(
@@ -105,7 +106,7 @@ async def search_page(
     if user is None:
         filters.pop("visibilite", None)
     query = SearchQuery(text=q.strip(), filters=filters, sort=tri, page=page)
-    results = await search_backend().search(session, user, query)
+    results = await FullTextSearch(request.app.state.search_cache).search(session, user, query)
     _label_facets(request, results.facets)
     sort = tri if tri in results.sorts else results.sorts[0]
     last_page = max(1, -(-results.total // query.page_size))

@@ -1,0 +1,1 @@
+"""Search and discovery: full-text search, facets, suggestions, autocomplete."""
