@@ -19,7 +19,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalogage.errors import AppError
 from catalogage.web.i18n import N_, _
@@ -111,40 +110,35 @@ async def error_page(request: Request, status_code: int, message: str | None = N
 
 
 def install_error_pages(app: FastAPI) -> None:
-    """Wrap the JSON error handlers so HTML routes answer with HTML pages."""
-    json_handlers: dict[type[Exception], Handler] = {
-        kind: app.exception_handlers[kind]  # type: ignore[misc]
-        for kind in (AppError, RequestValidationError, StarletteHTTPException, Exception)
-    }
+    """Wrap every JSON error handler: it still decides the status (and logs), and HTML
+    routes show that status as a page."""
+    for kind, json_handler in list(app.exception_handlers.items()):
+        app.add_exception_handler(kind, _html_or(json_handler))  # type: ignore[arg-type]
 
-    def wrap(kind: type[Exception]) -> Handler:
-        async def handler(request: Request, exc: Exception) -> Response:
-            if not is_html_request(request):
-                return await json_handlers[kind](request, exc)
-            if isinstance(exc, AppError | StarletteHTTPException):
-                status_code = exc.status_code
-            elif isinstance(exc, RequestValidationError):
-                # A malformed id in the path names no page: "not found" for people.
-                in_path = all(error.get("loc", ("",))[0] == "path" for error in exc.errors())
-                status_code = 404 if in_path else 400
-            else:
-                logger.exception("unhandled error on %s %s", request.method, request.url.path)
-                status_code = 500
-            if status_code == 401 and _wants_browser_redirect(request):
-                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-                return RedirectResponse(
-                    "/connexion?" + urlencode({"suivant": target}), status_code=303
-                )
-            message = None
-            if isinstance(exc, AppError) and exc.message.startswith("CSRF"):
-                message = _(request, _CSRF_EXPLANATION)
-            try:
-                return await error_page(request, status_code, message)
-            except Exception:
-                logger.exception("error page failed on %s %s", request.method, request.url.path)
-                return await json_handlers[kind](request, exc)
 
-        return handler
+def _html_or(json_handler: Handler) -> Handler:
+    async def handler(request: Request, exc: Exception) -> Response:
+        response = await json_handler(request, exc)
+        if not is_html_request(request):
+            return response
+        status_code = response.status_code
+        if isinstance(exc, RequestValidationError) and all(
+            error.get("loc", ("",))[0] == "path" for error in exc.errors()
+        ):
+            status_code = 404  # a malformed id in the path names no page
+        if status_code == 401 and _wants_browser_redirect(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/connexion?" + urlencode({"suivant": target}), status_code=303)
+        message = None
+        if isinstance(exc, AppError) and exc.message.startswith("CSRF"):
+            message = _(request, _CSRF_EXPLANATION)
+        try:
+            page = await error_page(request, status_code, message)
+        except Exception:
+            logger.exception("error page failed on %s %s", request.method, request.url.path)
+            return response
+        if "retry-after" in response.headers:
+            page.headers["Retry-After"] = response.headers["retry-after"]
+        return page
 
-    for kind in json_handlers:
-        app.add_exception_handler(kind, wrap(kind))
+    return handler

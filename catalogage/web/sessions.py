@@ -156,8 +156,11 @@ async def page_user(request: Request) -> User | None:
     if hasattr(request.state, "session_user"):
         user: User | None = request.state.session_user
         return user
-    async for db in request.app.state.db.session():
-        return await _user_from_cookie(request, db)
+    try:
+        async for db in request.app.state.db.session():
+            return await _user_from_cookie(request, db)
+    except Exception:  # the error being shown may be the database's: show no user
+        return None
     return None
 
 
