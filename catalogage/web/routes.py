@@ -8,6 +8,7 @@ requests need the session's CSRF token (`csrf_protect`).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.auth import AnyCaller, OrgEditor, OrgManager, ensure_org_role
 from catalogage.accounts.models import Role, User
+from catalogage.catalogs.models import ExtraField
 from catalogage.catalogs.service import get_catalog
 from catalogage.datasets import service as datasets
 from catalogage.datasets.models import Dataset
@@ -194,7 +196,7 @@ async def _render_form(
     *,
     organization: Organization,
     state: dict[str, Any],
-    definitions: Any,
+    definitions: Sequence[ExtraField],
     dataset: Dataset | None = None,
     version: int | None = None,
     choices: list[Organization] | None = None,
