@@ -225,3 +225,31 @@ def test_relevance_pages_report_the_total_on_every_page(client: httpx.Client, wo
     assert page("anonymous", 2) == (3, 1)
     assert page("anonymous", 5) == (3, 0)
     assert page("editor_a", 1) == (4, 2)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_totals_counted_with_facets_equal_totals_without(
+    role: str, catalog: list[dict], client: httpx.Client, world: World
+) -> None:
+    # With facets and a text query, the total is counted over the facets' matches.
+    for params in (
+        {"q": "forêt"},
+        {"q": "forêt", "keyword": "secret"},
+        {"q": "forêt", "organization": ORG_B, "visibility": ["public", "draft"]},
+        {"q": "brouillon", "coverage": "Atlantide"},
+    ):
+        totals = []
+        for facets in ("true", "false"):
+            response = client.get(
+                "/search/datasets",
+                params={**params, "facets": facets, "page_size": 0},
+                headers=world.headers(role),
+            )
+            assert response.status_code == 200, response.text
+            totals.append(response.json()["total"])
+        assert totals[0] == totals[1], (params, totals)
+    expected = {"anonymous": 2, "editor_a": 4, "editor_b": 3, "admin": 5}[role]
+    response = client.get(
+        "/search/datasets", params={"q": "forêt", "page_size": 0}, headers=world.headers(role)
+    )
+    assert response.json()["total"] == expected

@@ -500,12 +500,16 @@ async def _run(
     request: SearchRequest,
     extra_fields: dict[str, ExtraField],
 ) -> SearchResults:
-    total = await _count(session, plan)
+    facets: dict[str, list[FacetValue]] = {}
+    total = None
+    if request.with_facets:
+        facets, total = await _facets(session, plan, extra_fields)
+    if total is None:
+        total = await _count(session, plan)
     items: list[SearchHit] = []
     next_cursor = None
     if request.page_size and total:
         items, next_cursor = await _items(session, plan, request)
-    facets = await _facets(session, plan, extra_fields) if request.with_facets else {}
     return SearchResults(total=total, items=items, facets=facets, next_cursor=next_cursor)
 
 
@@ -598,16 +602,17 @@ async def _items(
 
 async def _facets(
     session: AsyncSession, plan: _Plan, extra_fields: dict[str, ExtraField]
-) -> dict[str, list[FacetValue]]:
+) -> tuple[dict[str, list[FacetValue]], int | None]:
+    """The facets, and the total when counting it came free with them."""
     extra = list(extra_fields)
     facets = [
         *FACETS,
         *(Facet(name, f"d.extra_fields ->> CAST(:{_param(name)} AS text)") for name in extra),
     ]
     if plan.tsq is None and not plan.filters and not extra:
-        counts = await _counted_facet_values(session, plan.scope)
+        counts, total = await _counted_facet_values(session, plan.scope), None
     else:
-        counts = await _facet_values(session, plan, facets, extra_fields)
+        counts, total = await _facet_values(session, plan, facets, extra_fields)
     organization_names = await _organization_names(
         session, [value for value, _ in counts["organization"]]
     )
@@ -623,7 +628,7 @@ async def _facets(
             )
             for value, count in counts[facet.name]
         ]
-    return result
+    return result, total
 
 
 async def _facet_values(
@@ -631,8 +636,9 @@ async def _facet_values(
     plan: _Plan,
     facets: list[Facet],
     extra_fields: dict[str, ExtraField],
-) -> dict[str, list[tuple[str, int]]]:
-    """Every facet's counts, each with all filters but its own, in one statement.
+) -> tuple[dict[str, list[tuple[str, int]]], int | None]:
+    """Every facet's counts, each with all filters but its own, in one statement;
+    with a text query, also the total (counted over the same matches).
 
     With a text query, the visible matches are found once (`matched`, with only the
     facet columns) and every facet groups those rows: matching reads each match's
@@ -667,11 +673,15 @@ async def _facet_values(
                 ) ranked
                 WHERE position <= :facet_size OR value = ANY(:{selected_key}))"""  # noqa: S608
         )
+    if plan.tsq is not None:
+        where = plan.where(params, filters_only=True)
+        parts.append(f"(SELECT count(*) FROM matched d WHERE {where})")  # noqa: S608
     sql = prefix + "SELECT " + ", ".join(parts)
     row = (await session.execute(text(sql), params)).one()
-    return {
+    counts = {
         facet.name: [(value, n) for value, n in row[index]] for index, facet in enumerate(facets)
     }
+    return counts, int(row[-1]) if plan.tsq is not None else None
 
 
 async def _counted_facet_values(
