@@ -23,7 +23,7 @@ from catalogage.catalogs.service import get_catalog
 from catalogage.datasets.models import Dataset, Visibility
 from catalogage.datasets.service import get_dataset
 from catalogage.dependencies import DbSession
-from catalogage.errors import AppError, FieldError, ValidationFailed
+from catalogage.errors import AppError, ErrorBody, FieldError, ValidationFailed
 from catalogage.interop import dcat, importer
 from catalogage.interop.export import (
     CSV_MEDIA_TYPE,
@@ -133,6 +133,14 @@ async def _uploaded_file(request: Request) -> tuple[bytes, str]:
 @router.post(
     "/catalogs/{siret}/import",
     response_model=ImportReport,
+    responses={
+        status: {"model": ErrorBody, "description": description}
+        for status, description in {
+            411: "Content-Length header required",
+            413: "File larger than the limit",
+            415: "Not a multipart/form-data upload",
+        }.items()
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
