@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 
-from reliability.instance import ORG_A, Instance
+from reliability.instance import ORG_A, Instance, dataset_body
 
 
 @dataclass
@@ -24,22 +25,16 @@ class EditResult:
     history_consistent: bool
 
 
-def edit_race(instance: Instance, clients: int = 50, records: int = 3) -> EditResult:
-    """`clients` threads each add their own keyword to every record with GET + PATCH
-    If-Match, retrying on 412. With no lost update, every record ends with every
-    client's keyword, its version grew by exactly the number of 2xx writes, and its
+def edit_race(instance: Instance, clients: int = 50, records: int = 2) -> EditResult:
+    """`clients` threads each append their own marker to the description of every record
+    with GET + PATCH If-Match, retrying on 412. With no lost update, every record ends
+    with every client's marker, its version grew by exactly the number of 2xx writes, and its
     history holds one entry per acknowledged write."""
     headers = instance.headers("editor_a")
     ids = []
     with httpx.Client(base_url=instance.url, headers=headers, timeout=60) as client:
         for number in range(records):
-            body = {
-                "title": f"Course d'édition {number} {uuid.uuid4().hex[:6]}",
-                "description": "Jeu édité par 50 clients à la fois.",
-                "organization_siret": ORG_A,
-                "service_contact_email": "fiabilite@example.gouv.fr",
-                "visibility": "public",
-            }
+            body = dataset_body(title=f"Course d'édition {number} {uuid.uuid4().hex[:6]}")
             created = client.post("/datasets/", json=body)
             created.raise_for_status()
             ids.append(created.json()["id"])
@@ -50,16 +45,21 @@ def edit_race(instance: Instance, clients: int = 50, records: int = 3) -> EditRe
 
     def client_loop(number: int) -> None:
         nonlocal acknowledged, failed
-        keyword = f"client{number:02d}"
+        marker = f"[client{number:02d}]"
         with httpx.Client(base_url=instance.url, headers=headers, timeout=60) as client:
             start.wait()
             for dataset_id in ids:
                 for _attempt in range(500):
                     current = client.get(f"/datasets/{dataset_id}")
-                    keywords = [*current.json()["keywords"], keyword]
+                    if current.status_code != 200:
+                        with lock:
+                            others[current.status_code] = others.get(current.status_code, 0) + 1
+                        time.sleep(0.1)
+                        continue
+                    description = current.json()["description"] + marker
                     answer = client.patch(
                         f"/datasets/{dataset_id}",
-                        json={"keywords": keywords},
+                        json={"description": description},
                         headers={"If-Match": current.headers["ETag"]},
                     )
                     with lock:
@@ -77,10 +77,9 @@ def edit_race(instance: Instance, clients: int = 50, records: int = 3) -> EditRe
     lost = 0
     consistent = True
     with httpx.Client(base_url=instance.url, headers=headers, timeout=60) as client:
-        expected = {f"client{n:02d}" for n in range(clients)}
         for dataset_id in ids:
             final = client.get(f"/datasets/{dataset_id}").json()
-            lost += len(expected - {k.lower() for k in final["keywords"]})
+            lost += sum(f"[client{n:02d}]" not in final["description"] for n in range(clients))
             history = client.get(f"/datasets/{dataset_id}/history").json()
             consistent &= final["version"] == 1 + clients and len(history) == 1 + clients
     return EditResult(clients, acknowledged, failed, others, lost, consistent)
@@ -98,17 +97,33 @@ class ImportResult:
 def _catalog_csv(instance: Instance, tag: str, rows: int) -> bytes:
     name = httpx.get(f"{instance.url}/organizations/{ORG_A}", timeout=30).json()["name"]
     buffer = io.StringIO()
-    columns = ["titre", "description", "siret_orga", "nom_orga", "contact_service"]
-    writer = csv.DictWriter(buffer, fieldnames=columns)
+    template = {
+        "titre": "",
+        "description": "",
+        "mots_cles": "eau,santé",
+        "nom_orga": name,
+        "siret_orga": ORG_A,
+        "id_alt_orga": "",
+        "service": "Service santé-environnement",
+        "si": "SISE-Eaux",
+        "contact_service": "eau@example.gouv.fr",
+        "contact_personne": "marie.curie@example.gouv.fr",
+        "date_pub": "2015-03-01",
+        "date_maj": "2024-01-31",
+        "freq_maj": "Mensuelle",
+        "couv_geo": "Région Île-de-France",
+        "url": "https://example.gouv.fr/eau",
+        "format": "CSV",
+        "licence": "Licence Ouverte 2.0",
+    }
+    writer = csv.DictWriter(buffer, fieldnames=list(template))
     writer.writeheader()
     for number in range(rows):
         writer.writerow(
             {
+                **template,
                 "titre": f"Import {tag} ligne {number}",
                 "description": f"Ligne {number} de l'import {tag}.",
-                "siret_orga": ORG_A,
-                "nom_orga": name,
-                "contact_service": "import@example.gouv.fr",
             }
         )
     return buffer.getvalue().encode()

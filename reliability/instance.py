@@ -38,7 +38,7 @@ class Instance:
         return f"http://127.0.0.1:{self.port}"
 
     def headers(self, role: str) -> dict[str, str]:
-        """`anonymous`, `admin`, `editor_a` (editor of ORG_A) or `editor_b`."""
+        """`anonymous`, `admin`, `fuzzer` (admin), `editor_a` (editor of ORG_A) or `editor_b`."""
         if role == "anonymous":
             return {}
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -52,6 +52,15 @@ class Instance:
             raise RuntimeError(f"catalogage {' '.join(args)}: {result.stderr.strip()}")
         return result.stdout.strip()
 
+    def add_account(self, role: str, siret: str | None) -> None:
+        """A user with a token: an editor of `siret`, or an admin when `siret` is None."""
+        email = f"{role.replace('_', '-')}@reliability.example.fr"
+        admin_flag = ["--admin"] if siret is None else []
+        self.cli("createuser", email, "--name", role, *admin_flag, password=PASSWORD)
+        if siret is not None:
+            self.cli("member", "add", email, siret, "--role", "editor")
+        self.tokens[role] = self.cli("token", "create", email, "--name", "reliability")
+
     def start_server(self) -> None:
         log = (self.root / "serve.log").open("ab")
         self.process = subprocess.Popen(  # noqa: S603
@@ -61,7 +70,7 @@ class Instance:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        self.wait_healthy(60)
+        self.wait_healthy(180)
 
     def wait_healthy(self, timeout: float) -> float:
         """Seconds until /health answers 200; raises after `timeout`."""
@@ -138,15 +147,41 @@ def start(extra_env: dict[str, str] | None = None, *, demo: bool = True) -> Inst
         instance.cli("migrate")
         if demo:
             instance.cli("demo")
-        for role, siret in (("admin", None), ("editor_a", ORG_A), ("editor_b", ORG_B)):
-            email = f"{role.replace('_', '-')}@reliability.example.fr"
-            admin_flag = ["--admin"] if siret is None else []
-            instance.cli("createuser", email, "--name", role, *admin_flag, password=PASSWORD)
-            if siret is not None:
-                instance.cli("member", "add", email, siret, "--role", "editor")
-            instance.tokens[role] = instance.cli("token", "create", email, "--name", "reliability")
+        # The fuzzer is an admin of its own: its generated requests revoke tokens and
+        # deactivate users, which must not disturb the other checks.
+        for role, siret in (
+            ("admin", None),
+            ("fuzzer", None),
+            ("editor_a", ORG_A),
+            ("editor_b", ORG_B),
+        ):
+            instance.add_account(role, siret)
         instance.start_server()
     except BaseException:
         instance.stop()
         raise
     return instance
+
+
+def dataset_body(**overrides: object) -> dict[str, object]:
+    """A complete valid dataset of ORG_A (every field the API requires)."""
+    body: dict[str, object] = {
+        "organization_siret": ORG_A,
+        "title": "Qualité de l'air mesurée en continu",
+        "description": "Concentrations horaires des polluants réglementés.",
+        "keywords": ["air", "pollution"],
+        "service": "Service de la surveillance de l'air",
+        "technical_source": "Réseau de mesure",
+        "service_contact_email": "air@example.gouv.fr",
+        "contact_emails": ["claire.dupont@example.gouv.fr"],
+        "first_publication_date": "2012-04-02",
+        "last_update_date": "2024-06-30",
+        "update_frequency": "daily",
+        "geographical_coverage": "Région Occitanie",
+        "url": "https://example.gouv.fr/air",
+        "formats": ["CSV"],
+        "license": "Licence Ouverte 2.0",
+        "visibility": "public",
+    }
+    body.update(overrides)
+    return body
