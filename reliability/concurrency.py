@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import threading
 import time
 import uuid
@@ -167,7 +168,7 @@ def import_race(instance: Instance, imports: int = 8, rows: int = 50) -> ImportR
                 spans.append((stamps[0], stamps[-1]))
     spans.sort()
     # Serialised transactions: one file's rows all precede the next file's.
-    interleaved += sum(1 for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1])
+    interleaved += sum(1 for a, b in itertools.pairwise(spans) if b[0] < a[1])
     others = {s: list(statuses.values()).count(s) for s in set(statuses.values()) - {200, 409}}
     return ImportResult(
         imports,
