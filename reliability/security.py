@@ -313,10 +313,17 @@ def secrets_scan() -> list[str]:
             continue
         try:
             text = (PROJECT_DIR / name).read_text(errors="replace")
-        except (OSError, IsADirectoryError):
+        except OSError:
             continue
-        for label, pattern in SECRET_PATTERNS:
-            for match in pattern.finditer(text):
-                line = text.count("\n", 0, match.start()) + 1
-                findings.append(f"{name}:{line}: {label}")
+        findings += scan_text(name, text)
+    return findings
+
+
+def scan_text(name: str, text: str) -> list[str]:
+    """`name:line: kind` for each secret-looking string in `text`."""
+    findings = []
+    for label, pattern in SECRET_PATTERNS:
+        for match in pattern.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            findings.append(f"{name}:{line}: {label}")
     return findings
