@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     #: Cookies get the Secure flag (set when served over TLS).
     secure_cookies: bool = False
     #: Database statement timeout and connection pool settings (fail fast, never pile up).
-    db_statement_timeout_ms: int = Field(default=5_000, ge=100)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=100)
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
     #: Search answers cached per worker, valid until the next catalog change (0 disables).

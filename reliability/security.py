@@ -182,7 +182,7 @@ def xss(instance: Instance) -> XssResult:
             cell.data_type == "f" or str(cell.value or "").startswith(("=", "+", "-", "@"))
             for cell in cells
         )
-        html_escaped = _html_escaped(c, created.json()["id"], detail)
+        html_escaped = _html_escaped(instance.url, created.json()["id"], marker, detail)
     if not csv_neutralised:
         detail.append(f"csv row: {row[:200]}")
     return XssResult(
@@ -196,17 +196,23 @@ def xss(instance: Instance) -> XssResult:
     )
 
 
-def _html_escaped(client: httpx.Client, dataset_id: str, detail: list[str]) -> bool | None:
-    """The dataset's HTML page (when the web UI is present): the payload appears escaped,
-    never as markup. None when no page answers HTML."""
-    for path in (f"/jeux/{dataset_id}", f"/datasets/{dataset_id}"):
-        page = client.get(path, headers={"Accept": "text/html"})
-        if page.headers.get("content-type", "").startswith("text/html"):
-            escaped = "&lt;script&gt;" in page.text and "<script>alert" not in page.text
-            if not escaped:
-                detail.append(f"html page {path} carries the payload unescaped")
-            return escaped
-    return None
+def _html_escaped(base_url: str, dataset_id: str, marker: str, detail: list[str]) -> bool | None:
+    """The web UI's dataset page and search results page, anonymously (the dataset is
+    public): the payload appears escaped, never as markup. None without a web UI."""
+    pages = [f"/jeux-de-donnees/{dataset_id}", f"/recherche?q={marker}"]
+    checked = 0
+    for path in pages:
+        page = httpx.get(base_url + path, timeout=60)
+        if not page.headers.get("content-type", "").startswith("text/html"):
+            continue
+        checked += 1
+        if "<script>alert" in page.text or "<img src=x" in page.text:
+            detail.append(f"HTML page {path} carries the payload unescaped")
+            return False
+        if "&lt;script&gt;" not in page.text:
+            detail.append(f"HTML page {path} does not show the payload at all")
+            return False
+    return True if checked == len(pages) else (None if checked == 0 else False)
 
 
 @dataclass

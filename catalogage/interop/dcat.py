@@ -49,6 +49,7 @@ def user_iri(url: str) -> URIRef:
     """An IRI for a URL stored as users typed it."""
     return URIRef("".join(_NOT_IN_IRI.get(c, c) for c in url))
 
+
 #: Our default licences (folded names) that have an entry in the EU licence NAL.
 EU_LICENCES = {
     "cc-by 4.0": ("CC_BY_4_0", "Creative Commons Attribution 4.0 International"),
