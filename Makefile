@@ -14,10 +14,10 @@ help:
 	@echo "make test   set everything up and run the whole test suite"
 	@echo "make lint   ruff + mypy"
 
-run: install postgres-binaries
+run: install postgres-binaries assets
 	$(BIN)/catalogage serve
 
-test: install postgres-binaries
+test: install postgres-binaries assets chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
@@ -49,6 +49,44 @@ lock:
 clean:
 	rm -rf $(VENV) build *.egg-info
 
+# --- web ---
+# Front-end assets: the DSFR from npm (package-lock.json), copied with our own
+# static sources under content-hashed names into catalogage/web/static/dist/
+# (git-ignored; release artifacts carry it, servers need no Node.js).
+ASSETS_MANIFEST := catalogage/web/static/dist/manifest.json
+NPM_STAMP := node_modules/.npm-ci-stamp
+CHROMIUM := /usr/bin/chromium
+# Playwright drives that Chromium; it must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: assets chromium messages
+
+assets: $(ASSETS_MANIFEST)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(ASSETS_MANIFEST): $(NPM_STAMP) catalogage/web/static/build.mjs $(wildcard catalogage/web/static/src/*)
+	node catalogage/web/static/build.mjs
+
+# Debian's Chromium, driven by Playwright in tests/web (Playwright never downloads one).
+chromium: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+		echo "error: $(CHROMIUM) missing: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	fi
+
+# Refresh the English catalog from the messages in the code and templates; then
+# translate the new entries of catalogage/web/locale/en/LC_MESSAGES/messages.po.
+messages: install
+	@mkdir -p var
+	$(BIN)/pybabel extract -F catalogage/web/babel.cfg --no-location --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d catalogage/web/locale -l en --ignore-obsolete --no-fuzzy-matching -w 100
 # --- search ---
 # Benchmark (see docs/performance.md): `make bench`, `make bench N=1000000`.
 N ?= 100000

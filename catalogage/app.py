@@ -29,6 +29,7 @@ from catalogage.search.routes import router as search_router
 from catalogage.security import RejectNulMiddleware, SecurityHeadersMiddleware
 from catalogage.system.routes import router as system_router
 from catalogage.vocabularies.routes import router as vocabularies_router
+from catalogage.web import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,4 +75,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.bench_ceiling_endpoint:
         app.include_router(ceiling.router)
+    install_web(app, settings)
     return app

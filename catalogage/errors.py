@@ -48,7 +48,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Forbidden for this user",
         404: "Not found (or not visible to this user)",
         409: "Conflict with the current state",
+        411: "Content-Length required (uploads)",
         412: "If-Match names an outdated version",
+        413: "Upload too large",
+        415: "Unsupported upload type",
         422: "Invalid input; `fields` names each invalid field",
         428: "If-Match header required",
         429: "Too many failed logins (see Retry-After)",
@@ -108,6 +111,21 @@ class NotFound(AppError):
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
+
+
+class LengthRequired(AppError):
+    status_code = 411
+    code = "length_required"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class PreconditionFailed(AppError):

@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 import uvicorn
 
 from catalogage.app import create_app
@@ -86,3 +87,18 @@ def test_json_log_lines(tmp_path) -> None:
     assert line["message"] == "slow query"
     assert line["level"] == "warning" and line["logger"] == "catalogage.test"
     assert line["duration_ms"] == 1200
+
+
+def test_app_recovers_from_a_database_restart(client: httpx.Client, cluster, world: World) -> None:
+    """Stale pooled connections fail at most briefly (503, never 500), then the pool
+    reconnects by itself: no app restart needed."""
+    if cluster is None:
+        pytest.skip("needs the throwaway cluster (TEST_DATABASE_URL is set)")
+    create_dataset(client, world)
+    assert client.get("/datasets/").status_code == 200  # the pool holds a connection
+    cluster.stop()
+    cluster.start()
+    statuses = [client.get("/datasets/").status_code for _ in range(5)]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses[-1] == 200 and statuses.count(503) <= 1, statuses
+    assert len(client.get("/datasets/").json()) == 1

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,6 +56,13 @@ class Dataset(Base):
         Index("ix_dataset_title_id", "title", "id"),
         # Index-only counts of what a caller may see.
         Index("ix_dataset_visibility_organization", "visibility", "organization_siret"),
+        # Title autocomplete by prefix (migration 0004_perf).
+        Index(
+            "ix_dataset_title_fold",
+            func.catalogage_fold(literal_column("title")).label("title_fold"),
+            "id",
+            postgresql_ops={"title_fold": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

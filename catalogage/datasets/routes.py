@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.auth import AnyCaller, OrgEditor, OrgManager, ensure_org_role
-from catalogage.accounts.models import Role
+from catalogage.accounts.models import Role, User
 from catalogage.datasets import service
-from catalogage.datasets.models import Visibility
+from catalogage.datasets.models import Dataset, Visibility
 from catalogage.datasets.schemas import DatasetCreate, DatasetPatch, DatasetRead, DatasetReplace
 from catalogage.dependencies import DbSession
 from catalogage.errors import FieldError, ValidationFailed
@@ -98,6 +99,17 @@ async def get_dataset(
     return DatasetRead.model_validate(dataset)
 
 
+async def _lock_for_edit(
+    session: AsyncSession, user: User, dataset_id: uuid.UUID, if_match: str | None
+) -> Dataset:
+    """The dataset locked for an edit by `user`: 428/412 on If-Match, 403 without the role."""
+    version = required_version(if_match)
+    dataset = await service.lock_dataset(session, user, dataset_id)
+    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
+    service.check_version(dataset, version)
+    return dataset
+
+
 @router.put("/{dataset_id}", response_model=DatasetRead)
 async def replace_dataset(
     dataset_id: uuid.UUID,
@@ -108,10 +120,7 @@ async def replace_dataset(
     if_match: IfMatch = None,
 ) -> DatasetRead:
     """Replace every field. Requires `If-Match`; 412 if the dataset changed meanwhile."""
-    version = required_version(if_match)
-    dataset = await service.lock_dataset(session, user, dataset_id)
-    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
-    service.check_version(dataset, version)
+    dataset = await _lock_for_edit(session, user, dataset_id, if_match)
     if data.organization_siret not in (None, dataset.organization_siret):
         raise ValidationFailed(
             [FieldError("organization_siret", "a dataset cannot move to another organization")]
@@ -132,10 +141,7 @@ async def patch_dataset(
     if_match: IfMatch = None,
 ) -> DatasetRead:
     """Change the fields given. Requires `If-Match`; 412 if the dataset changed meanwhile."""
-    version = required_version(if_match)
-    dataset = await service.lock_dataset(session, user, dataset_id)
-    ensure_org_role(user, dataset.organization_siret, Role.EDITOR)
-    service.check_version(dataset, version)
+    dataset = await _lock_for_edit(session, user, dataset_id, if_match)
     dataset = await service.replace_dataset(
         session, user, dataset, service.merge_patch(dataset, patch)
     )

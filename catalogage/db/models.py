@@ -6,13 +6,14 @@ from catalogage.datasets.models import Dataset
 from catalogage.history.models import HistoryEntry
 from catalogage.interop.models import HarvestRecord
 from catalogage.organizations.models import Organization
-from catalogage.search.models import SearchState
+from catalogage.search.models import DatasetCount, SearchState
 from catalogage.vocabularies.models import Format, License, Tag
 
 __all__ = [
     "ApiToken",
     "Catalog",
     "Dataset",
+    "DatasetCount",
     "ExtraField",
     "Format",
     "HarvestRecord",

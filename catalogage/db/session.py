@@ -20,12 +20,14 @@ from catalogage.config import Settings
 
 
 def create_engine(settings: Settings, database_url: str) -> AsyncEngine:
+    # No `pool_pre_ping`: it costs a round trip per request. After a database restart
+    # the first statement on a stale connection fails (503), and SQLAlchemy then
+    # invalidates the whole pool, so the next requests reconnect.
     return create_async_engine(
         database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
-        pool_pre_ping=True,
         connect_args={
             "timeout": settings.db_pool_timeout_seconds,
             "command_timeout": settings.db_statement_timeout_ms / 1000 + 1,

@@ -379,12 +379,12 @@ async def _facets(
             value: Any = Dataset.organization_siret
             statement: Select[Any] = select(value, func.count()).where(*where).group_by(value)
             organizations = await session.execute(select(Organization.siret, Organization.name))
-            titles = dict(organizations.tuples().all())
+            titles = dict(organizations.all())
         else:
             column = Dataset.keywords if name == "tags" else Dataset.formats
             subquery = select(func.unnest(column).label("value")).where(*where).subquery()
             statement = select(subquery.c.value, func.count()).group_by(subquery.c.value)
-        rows = (await session.execute(statement)).tuples().all()
+        rows = (await session.execute(statement)).all()
         ordered = sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
         result[name] = {
             "title": name,
@@ -517,7 +517,7 @@ async def _organization_counts(
         .outerjoin(counts, counts.c.organization_siret == Organization.siret)
         .order_by(Organization.siret)
     )
-    return [(organization, count) for organization, count in rows.tuples()]
+    return [(organization, count) for organization, count in rows.all()]
 
 
 @router.api_route("/api/3/action/organization_list", methods=["GET", "POST"])

@@ -250,10 +250,8 @@ class _Vocab:
 
 
 async def _vocabularies(session: AsyncSession) -> _Vocab:
-    formats = (await session.execute(select(Format.name, Format.eu_file_type))).tuples().all()
-    licenses = (
-        (await session.execute(select(License.name, License.key, License.url))).tuples().all()
-    )
+    formats = (await session.execute(select(Format.name, Format.eu_file_type))).all()
+    licenses = (await session.execute(select(License.name, License.key, License.url))).all()
     return _Vocab(list(formats), list(licenses))
 
 

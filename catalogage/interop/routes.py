@@ -23,7 +23,13 @@ from catalogage.catalogs.service import get_catalog
 from catalogage.datasets.models import Dataset, Visibility
 from catalogage.datasets.service import get_dataset
 from catalogage.dependencies import DbSession
-from catalogage.errors import AppError, ErrorBody, FieldError, ValidationFailed
+from catalogage.errors import (
+    FieldError,
+    LengthRequired,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from catalogage.interop import dcat, importer
 from catalogage.interop.export import (
     CSV_MEDIA_TYPE,
@@ -40,21 +46,6 @@ rdf_router = APIRouter(tags=["dcat"])
 
 #: Room for the multipart envelope around the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
-
-
-class LengthRequired(AppError):
-    status_code = 411
-    code = "length_required"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(AppError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 def _download(stream: StreamingResponse, filename: str) -> StreamingResponse:
@@ -133,14 +124,6 @@ async def _uploaded_file(request: Request) -> tuple[bytes, str]:
 @router.post(
     "/catalogs/{siret}/import",
     response_model=ImportReport,
-    responses={
-        status: {"model": ErrorBody, "description": description}
-        for status, description in {
-            411: "Content-Length header required",
-            413: "File larger than the limit",
-            415: "Not a multipart/form-data upload",
-        }.items()
-    },
     openapi_extra={
         "requestBody": {
             "required": True,

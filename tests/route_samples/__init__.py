@@ -48,7 +48,7 @@ class Context:
 
 Builder = Callable[[Context], Call]
 SAMPLES: dict[tuple[str, str], Builder] = {}
-AREAS = ("core", "search", "interop")
+AREAS = ("core", "search", "interop", "web")
 
 
 def sample(method: str, path: str) -> Callable[[Builder], Builder]:

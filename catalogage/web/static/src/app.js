@@ -1,0 +1,59 @@
+// Progressive enhancements: every page works without this script.
+"use strict";
+
+// Warn before leaving a form with unsaved changes (forms with data-unsaved-warning).
+function warnOnUnsavedChanges(form) {
+  const initial = new URLSearchParams(new FormData(form)).toString();
+  let submitting = false;
+  form.addEventListener("submit", () => {
+    submitting = true;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (submitting) return;
+    if (new URLSearchParams(new FormData(form)).toString() !== initial) {
+      event.preventDefault();
+      event.returnValue = form.dataset.unsavedWarning;
+    }
+  });
+}
+
+// Keyword suggestions: the input holds comma-separated keywords; suggestions for the
+// one being typed come from the API (/tags/?prefix=) and complete the whole value.
+function suggestKeywords(input) {
+  const list = document.getElementById(input.getAttribute("list"));
+  let pending = null;
+  input.addEventListener("input", () => {
+    const parts = input.value.split(",");
+    const current = parts.pop().trim();
+    const before = parts.map((p) => p.trim()).filter(Boolean);
+    clearTimeout(pending);
+    if (current.length < 2) return;
+    pending = setTimeout(async () => {
+      const url = `${input.dataset.keywordPicker}?limit=10&prefix=${encodeURIComponent(current)}`;
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const tags = await response.json();
+      list.replaceChildren(
+        ...tags
+          .filter((tag) => !before.includes(tag.name))
+          .map((tag) => {
+            const option = document.createElement("option");
+            option.value = [...before, tag.name].join(", ");
+            return option;
+          }),
+      );
+    }, 200);
+  });
+}
+
+// Move the focus to the error summary or conflict message so screen readers announce it.
+function focusMessage() {
+  const message = document.getElementById("conflit") || document.getElementById("erreurs");
+  if (message) message.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-unsaved-warning]").forEach(warnOnUnsavedChanges);
+  document.querySelectorAll("input[data-keyword-picker]").forEach(suggestKeywords);
+  focusMessage();
+});
