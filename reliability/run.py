@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from catalogage.config import Settings
 from reliability import concurrency, faults, fuzz, instance, security, soak
 from reliability.instance import ORG_A
 
@@ -162,13 +163,17 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
             hang = faults.hang_postgres(target)
+            # The bound a frozen database may cost a request: its statement timeout (the
+            # driver gives up 1 s after it), a pool wait, and a second of slack.
+            defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+            bound = defaults.db_statement_timeout_ms / 1000 + defaults.db_pool_timeout_seconds + 2
             rows.append(
                 Row(
                     f"PostgreSQL frozen (SIGSTOP), {hang.requests} concurrent reads",
                     f"statuses {hang.statuses}, slowest {hang.slowest_seconds:.1f} s, "
                     f"/health 200 {hang.health_recovery_seconds:.1f} s after SIGCONT",
-                    "all 503, each ≤ 8 s",
-                    set(hang.statuses) == {503} and hang.slowest_seconds <= 8,
+                    f"all 503, each ≤ {bound:.0f} s (statement + pool timeouts + 2 s)",
+                    set(hang.statuses) == {503} and hang.slowest_seconds <= bound,
                 )
             )
 
