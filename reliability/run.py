@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             hang = faults.hang_postgres(target)
             # The bound a frozen database may cost a request: its statement timeout (the
             # driver gives up 1 s after it), a pool wait, and a second of slack.
-            defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+            defaults = Settings(_env_file=None)
             bound = defaults.db_statement_timeout_ms / 1000 + defaults.db_pool_timeout_seconds + 2
             rows.append(
                 Row(
