@@ -129,3 +129,14 @@ lint-ops:
 
 lab-up lab-down:
 	$(MAKE) -C ops $@
+
+# --- reliability ---
+# Faults, concurrency, fuzzing, hostile input and a short soak: one table (docs/reliability.md).
+# `make soak` is the full 10-minute soak, outside CI.
+.PHONY: reliability soak
+SOAK_SECONDS ?= 60
+reliability: install postgres-binaries
+	$(BIN)/python -m reliability.run --soak-seconds $(SOAK_SECONDS)
+
+soak: install postgres-binaries
+	$(BIN)/python -m reliability.run --only soak --soak-seconds 600

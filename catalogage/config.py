@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     #: Database statement timeout and connection pool settings (fail fast, never pile up).
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
     db_pool_size: int = Field(default=10, ge=1)
-    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
     #: Search answers cached per worker, valid until the next catalog change (0 disables).
     search_cache_entries: int = Field(default=2000, ge=0)
     search_cache_megabytes: int = Field(default=32, ge=1)

@@ -232,6 +232,21 @@ DATABASE_UNAVAILABLE = (
 )
 
 
+#: SQLSTATE classes meaning "the database cannot serve this now": 08 connection exception,
+#: 57 operator intervention (57014 statement timeout, 57P01-57P03 shutting down or
+#: starting up), 53 insufficient resources.
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "57", "53")
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """Other driver errors: 503 when the database cannot serve now, else a bare 500."""
+    assert isinstance(exc, sqlalchemy.exc.DBAPIError)
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
+        return await _database_unavailable(request, exc)
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(
@@ -245,4 +260,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for error in DATABASE_UNAVAILABLE:
         app.add_exception_handler(error, _database_unavailable)
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -36,7 +37,7 @@ from catalogage.accounts.auth import AnyCaller, visible_organizations
 from catalogage.datasets.models import Dataset
 from catalogage.datasets.visibility import visible_to
 from catalogage.dependencies import DbSession
-from catalogage.errors import AppError, Forbidden, NotFound, Unauthorized
+from catalogage.errors import ERROR_RESPONSES, AppError, Forbidden, NotFound, Unauthorized
 from catalogage.organizations.models import Organization
 from catalogage.vocabularies.frequencies import FREQUENCIES, UpdateFrequency
 
@@ -111,7 +112,27 @@ class CkanRoute(APIRoute):
         return ckan_handler
 
 
-router = APIRouter(tags=["ckan"], route_class=CkanRoute)
+class CkanErrorDetail(BaseModel):
+    type: str = Field(alias="__type")
+    message: str
+
+
+class CkanErrorBody(BaseModel):
+    """CKAN's error envelope, documented so that clients (and schemathesis) know it."""
+
+    help: str
+    success: bool
+    error: CkanErrorDetail
+
+
+#: The JSON API's error statuses, each answered in CKAN's envelope on these routes
+#: (router-level responses override the app-wide `ERROR_RESPONSES` at include time).
+CKAN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": CkanErrorBody, "description": spec["description"]}
+    for status, spec in ERROR_RESPONSES.items()
+}
+
+router = APIRouter(tags=["ckan"], route_class=CkanRoute, responses=CKAN_ERROR_RESPONSES)
 
 
 async def action_params(request: Request) -> dict[str, Any]:

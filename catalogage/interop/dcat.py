@@ -40,6 +40,15 @@ EU_FILE_TYPE = EU_AUTHORITY + "file-type/"
 EU_LANGUAGE = EU_AUTHORITY + "language/"
 EU_LICENCE = EU_AUTHORITY + "licence/"
 FRENCH = URIRef(EU_LANGUAGE + "FRA")
+#: Characters a URL typed by a user may hold but an IRI may not (RDF serialisers refuse them,
+#: failing the whole catalog): percent-encoded, everything else kept as typed.
+_NOT_IN_IRI = {c: f"%{ord(c):02X}" for c in '<>" {}|\\^`'}
+
+
+def user_iri(url: str) -> URIRef:
+    """An IRI for a URL stored as users typed it."""
+    return URIRef("".join(_NOT_IN_IRI.get(c, c) for c in url))
+
 
 #: Our default licences (folded names) that have an entry in the EU licence NAL.
 EU_LICENCES = {
@@ -202,7 +211,7 @@ class Builder:
                 EU_LICENCE + code, EU_LICENCE.rstrip("/"), label, DCTERMS.LicenseDocument
             )
         elif key in self.vocabularies.license_urls:
-            node = URIRef(self.vocabularies.license_urls[key])
+            node = user_iri(self.vocabularies.license_urls[key])
             self.graph.add((node, RDF.type, DCTERMS.LicenseDocument))
         else:
             node = BNode()
@@ -222,7 +231,7 @@ class Builder:
         return node
 
     def document(self, url: str) -> URIRef:
-        node = URIRef(url)
+        node = user_iri(url)
         self.graph.add((node, RDF.type, FOAF.Document))
         return node
 
@@ -292,7 +301,7 @@ class Builder:
         graph.add((distribution, RDF.type, DCAT.Distribution))
         graph.add((distribution, DCTERMS.title, Literal(format_name)))
         access = dataset.url or str(self.dataset_iri(dataset.id))
-        graph.add((distribution, DCAT.accessURL, URIRef(access)))
+        graph.add((distribution, DCAT.accessURL, user_iri(access)))
         file_type = self.file_type(format_name)
         if file_type is not None:
             graph.add((distribution, DCTERMS.format, file_type))
