@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +128,16 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 @pytest.fixture(scope="session")
 def server(settings: Settings) -> Iterator[str]:
     """Base URL of the app, served by uvicorn in a background thread."""
+    with serve_in_thread(settings) as url:
+        yield url
+
+
+@contextmanager
+def serve_in_thread(settings: Settings, log_level: str = "warning") -> Iterator[str]:
+    """Serve `create_app(settings)` with uvicorn in a thread on a free port; yield its URL."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings), host="127.0.0.1", port=port, log_level=log_level, lifespan="on"
     )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
@@ -139,9 +147,25 @@ def server(settings: Settings) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def unreachable_database_server(tmp_path: Path) -> Iterator[str]:
+    """Base URL of an app whose database cannot be reached."""
+    settings = Settings(
+        database_url="postgresql+asyncpg://nobody@/nowhere?host=/nonexistent&port=5432",
+        secret_key=SECRET_KEY,
+        var_dir=tmp_path,
+        db_pool_timeout_seconds=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    with serve_in_thread(settings, log_level="critical") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
-from catalogage.app import create_app
 from catalogage.config import LogFormat, Settings
 from catalogage.logs import JsonFormatter, logging_config
-from tests.conftest import SECRET_KEY, free_port
 from tests.factories import World, create_dataset
 
 
@@ -38,35 +33,16 @@ def test_concurrent_edits_of_one_version_have_one_winner(
     assert len(history) == 2 and history[1]["changes"]["title"][1] == final["title"]
 
 
-def test_health_is_503_when_the_database_is_unreachable(tmp_path) -> None:
-    settings = Settings(
-        database_url="postgresql+asyncpg://nobody@/nowhere?host=/nonexistent&port=5432",
-        secret_key=SECRET_KEY,
-        var_dir=tmp_path,
-        db_pool_timeout_seconds=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="critical")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.02)
-        health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
-        assert health.status_code == 503
-        assert health.json()["status"] == "unavailable"
-        listing = httpx.get(f"http://127.0.0.1:{port}/datasets/", timeout=10)
-        assert listing.status_code == 503
-        assert listing.json()["error"] == "service_unavailable"
-        assert listing.headers["Retry-After"] == "5"
-        version = httpx.get(f"http://127.0.0.1:{port}/version", timeout=10).json()
-        assert version["migration"] is None and version["version"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def test_health_is_503_when_the_database_is_unreachable(unreachable_database_server: str) -> None:
+    health = httpx.get(f"{unreachable_database_server}/health", timeout=10)
+    assert health.status_code == 503
+    assert health.json()["status"] == "unavailable"
+    listing = httpx.get(f"{unreachable_database_server}/datasets/", timeout=10)
+    assert listing.status_code == 503
+    assert listing.json()["error"] == "service_unavailable"
+    assert listing.headers["Retry-After"] == "5"
+    version = httpx.get(f"{unreachable_database_server}/version", timeout=10).json()
+    assert version["migration"] is None and version["version"]
 
 
 def test_json_log_lines(tmp_path) -> None:

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 import uuid
 
 import httpx
 import pytest
-import uvicorn
 
-from catalogage.app import create_app
 from catalogage.config import Settings
 from catalogage.web.sessions import session_middleware_options
-from tests.conftest import SECRET_KEY, free_port
 from tests.factories import ORG_A, PASSWORD, World, create_dataset
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -252,30 +247,13 @@ def test_every_export_link_works(client: httpx.Client, world: World) -> None:
             assert client.get(link.replace("&amp;", "&")).status_code == 200, link
 
 
-def test_pages_answer_an_error_page_when_the_database_is_unreachable(tmp_path) -> None:
-    settings = Settings(
-        database_url="postgresql+asyncpg://nobody@/nowhere?host=/nonexistent&port=5432",
-        secret_key=SECRET_KEY,
-        var_dir=tmp_path,
-        db_pool_timeout_seconds=1,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="critical")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            time.sleep(0.02)
-        page = httpx.get(f"http://127.0.0.1:{port}/", headers=HTML, timeout=10)
-        assert page.status_code >= 500
-        assert page.headers["content-type"].startswith("text/html")
-        assert '<html lang="fr"' in page.text and "Traceback" not in page.text
-        api = httpx.get(f"http://127.0.0.1:{port}/datasets/", headers=HTML, timeout=10)
-        assert api.status_code == page.status_code
-        assert api.headers["content-type"].startswith("application/json")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def test_pages_answer_an_error_page_when_the_database_is_unreachable(
+    unreachable_database_server: str,
+) -> None:
+    page = httpx.get(f"{unreachable_database_server}/", headers=HTML, timeout=10)
+    assert page.status_code >= 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="fr"' in page.text and "Traceback" not in page.text
+    api = httpx.get(f"{unreachable_database_server}/datasets/", headers=HTML, timeout=10)
+    assert api.status_code == page.status_code
+    assert api.headers["content-type"].startswith("application/json")
