@@ -14,15 +14,18 @@ it only when no candidate was rejected.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, cast
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, Field
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import Row, Table, bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from pydantic.networks import validate_email
+from pydantic_core import PydanticCustomError
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.models import User
@@ -33,19 +36,43 @@ from catalogage.datasets.schemas import DatasetFields
 from catalogage.datasets.service import TRACKED_FIELDS
 from catalogage.errors import Conflict, ValidationFailed, validation_fields
 from catalogage.history import service as history
-from catalogage.history.models import HistoryEntry
 from catalogage.interop.schemas import ImportReport, Problem, RowAction, RowReport
-from catalogage.interop.tabular import COLUMN_OF_FIELD
+from catalogage.interop.tabular import COLUMN_OF_FIELD, folded
 from catalogage.vocabularies import service as vocabularies
 from catalogage.vocabularies.frequencies import UpdateFrequency
 from catalogage.vocabularies.normalize import clean
-from catalogage.vocabularies.normalize import fold as fold_term
-
-#: Folding is pure and files repeat their keywords and formats on every row.
-fold = lru_cache(maxsize=65_536)(fold_term)
 
 #: Namespace of our advisory locks on catalogs (the second key is the SIRET's hash).
 CATALOG_WRITE_LOCK = 0x696D_706F  # "impo"
+
+
+@lru_cache(maxsize=65_536)
+def _email_check(value: str) -> tuple[str, PydanticCustomError | None]:
+    """pydantic's `EmailStr` check of `value`: (normalized address, None) or (value, error)."""
+    try:
+        return validate_email(value)[1], None
+    except PydanticCustomError as exc:
+        return value, exc
+
+
+def _checked_email(value: str) -> str:
+    address, error = _email_check(value)
+    if error is not None:
+        # A new exception each time: raising a cached one would grow its traceback.
+        raise PydanticCustomError(error.type, error.message_template, error.context)
+    return address
+
+
+#: `EmailStr`, checking each distinct address once: files repeat their contacts on
+#: every row, and the check is most of the cost of validating a row.
+_RepeatedEmail = Annotated[str, AfterValidator(_checked_email)]
+
+
+class _RowFields(DatasetFields):
+    """`DatasetFields` with the same rules, its e-mail checks cached (see `_RepeatedEmail`)."""
+
+    service_contact_email: _RepeatedEmail | None = None
+    contact_emails: Annotated[list[_RepeatedEmail], Field(min_length=1, max_length=20)]
 
 
 @dataclass
@@ -68,8 +95,8 @@ class Candidate:
 class PlannedWrite:
     report: RowReport
     values: dict[str, Any]
-    before: dict[str, Any] | None
-    after: dict[str, Any]
+    #: History entry changes: `{field: [old, new]}`.
+    changes: dict[str, list[Any]]
     remote_id: str | None = None
 
 
@@ -137,7 +164,7 @@ class _Formats:
         result: list[str] = []
         unknown: list[str] = []
         for name in names:
-            key = fold(clean(name))
+            key = folded(clean(name))
             if key not in self.known:
                 try:
                     found = await vocabularies.canonical_formats(self.session, [name])
@@ -200,7 +227,7 @@ async def plan_changes(
     by_title: dict[str, list[Row[Any]]] = {}
     for row in existing_rows:
         if row.id not in fed_by_a_source:
-            by_title.setdefault(fold(row.title), []).append(row)
+            by_title.setdefault(folded(row.title), []).append(row)
     formats = _Formats(session)
     seen: dict[object, int] = {}
     validated: list[_Validated] = []
@@ -236,7 +263,7 @@ async def plan_changes(
         ):
             target = by_id.get(harvested[candidate.remote_id])
         elif isinstance(title, str) and title.strip():
-            matches = by_title.get(fold(title), [])
+            matches = by_title.get(folded(title), [])
             if len(matches) > 1:
                 row_report.errors.append(
                     Problem(
@@ -248,7 +275,7 @@ async def plan_changes(
                 continue
             target = matches[0] if matches else None
 
-        key: object = target.id if target is not None else ("new", fold(str(title or "")))
+        key: object = target.id if target is not None else ("new", folded(str(title or "")))
         if key in seen:
             row_report.errors.append(
                 Problem(field="titre", message=f"same dataset as row {seen[key]}")
@@ -267,7 +294,7 @@ async def plan_changes(
         values["extra_fields"] = {}
         errors: list[Problem] = []
         try:
-            data = DatasetFields.model_validate(values)
+            data = _RowFields.model_validate(values)
         except PydanticValidationError as exc:
             errors.extend(_problems(exc, candidate.values))
         try:
@@ -320,8 +347,7 @@ async def plan_changes(
                 PlannedWrite(
                     report=item.report,
                     values=after_values,
-                    before=before,
-                    after=after,
+                    changes=changes,
                     remote_id=item.candidate.remote_id,
                 )
             )
@@ -331,7 +357,7 @@ async def plan_changes(
 
 async def _canonical_tags(session: AsyncSession, names: list[str]) -> dict[str, str]:
     """Folded keyword -> canonical spelling, creating unknown keywords (one round trip)."""
-    spellings = {fold(clean(name)): name for name in names if clean(name)}
+    spellings = {folded(clean(name)): name for name in names if clean(name)}
     canonical = await vocabularies.canonical_tags(session, list(spellings.values()))
     return dict(zip(spellings, canonical, strict=True))
 
@@ -341,7 +367,7 @@ def _normalized(
 ) -> dict[str, Any]:
     """Column values, as `catalogage.datasets.service` stores them for a single edit."""
     values = data.model_dump(exclude={"extra_fields"})
-    values["keywords"] = list(dict.fromkeys(tags[fold(clean(k))] for k in data.keywords))
+    values["keywords"] = list(dict.fromkeys(tags[folded(clean(k))] for k in data.keywords))
     values["formats"] = formats
     values["contact_emails"] = list(dict.fromkeys(values["contact_emails"]))
     values["visibility"] = data.visibility.value
@@ -363,70 +389,79 @@ def _by_column(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return result
 
 
-_UPDATABLE = list(TRACKED_FIELDS)
+#: Dataset columns an import writes, in the order of the COPY records.
+_WRITTEN = list(TRACKED_FIELDS)
+_JSON_COLUMNS = frozenset({"extra_fields"})
+#: Staging table of the updates (dropped with the transaction that made it).
+_STAGED_UPDATES = "import_staged_update"
+
+
+def _record(values: dict[str, Any]) -> list[Any]:
+    # The JSONB codec of SQLAlchemy's asyncpg dialect takes JSON text.
+    return [
+        json.dumps(values[name]) if name in _JSON_COLUMNS else values[name] for name in _WRITTEN
+    ]
 
 
 async def apply_plan(session: AsyncSession, actor: User | None, siret: str, plan: Plan) -> None:
-    """Write the plan's creates and updates (in the caller's transaction), with history."""
+    """Write the plan's creates and updates (in the caller's transaction), with history.
+
+    Rows travel by COPY and each table gets one statement, so the statement
+    triggers of `dataset` (search state, counted catalog) run once per import
+    rather than once per row; the row trigger computing search vectors still runs
+    for every row, as for single edits.
+    """
     actor_id = actor.id if actor else None
     creates = [w for w in plan.writes if w.report.action is RowAction.CREATE]
     updates = [w for w in plan.writes if w.report.action is RowAction.UPDATE]
-    # Core statements on the session's connection: executemany, without ORM bookkeeping.
     connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
     if creates:
-        await connection.execute(
-            insert(cast(Table, Dataset.__table__)),
-            [
-                {
-                    **write.values,
-                    "id": write.report.dataset_id,
-                    "organization_siret": siret,
-                    "created_by": actor_id,
-                    "updated_by": actor_id,
-                    "version": 1,
-                }
+        await driver.copy_records_to_table(
+            "dataset",
+            columns=["id", "organization_siret", "created_by", "updated_by", "version", *_WRITTEN],
+            records=[
+                [write.report.dataset_id, siret, actor_id, actor_id, 1, *_record(write.values)]
                 for write in creates
             ],
         )
     if updates:
-        table = cast(Table, Dataset.__table__)
-        statement = (
-            update(table)
-            # Rows were locked FOR UPDATE when planned: no concurrent edit slipped in.
-            .where(table.c.id == bindparam("b_id"))
-            .values(
-                {name: bindparam(f"b_{name}") for name in _UPDATABLE}
-                | {
-                    "version": table.c.version + 1,
-                    "updated_at": func.now(),
-                    "updated_by": bindparam("b_updated_by"),
-                }
-            )
+        # Built from constants only.
+        create_staging = (
+            f"CREATE TEMPORARY TABLE {_STAGED_UPDATES} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT id, {', '.join(_WRITTEN)} FROM dataset WITH NO DATA"
         )
-        await connection.execute(
-            statement,
-            [
-                {f"b_{name}": write.values[name] for name in _UPDATABLE}
-                | {
-                    "b_id": write.report.dataset_id,
-                    "b_updated_by": actor_id,
-                }
-                for write in updates
+        await connection.execute(text(create_staging))
+        await driver.copy_records_to_table(
+            _STAGED_UPDATES,
+            columns=["id", *_WRITTEN],
+            records=[[write.report.dataset_id, *_record(write.values)] for write in updates],
+        )
+        # Rows were locked FOR UPDATE when planned: no concurrent edit slipped in.
+        assignments = ", ".join(f"{name} = staged.{name}" for name in _WRITTEN)
+        update_from_staging = (
+            f"UPDATE dataset SET {assignments}, version = dataset.version + 1, "  # noqa: S608
+            f"updated_at = now(), updated_by = :actor FROM {_STAGED_UPDATES} staged "
+            "WHERE dataset.id = staged.id"
+        )
+        await connection.execute(text(update_from_staging), {"actor": actor_id})
+        await connection.execute(text(f"DROP TABLE {_STAGED_UPDATES}"))
+    if plan.writes:
+        await driver.copy_records_to_table(
+            "history_entry",
+            columns=["entity_type", "entity_id", "action", "actor_id", "changes"],
+            records=[
+                [
+                    "dataset",
+                    str(write.report.dataset_id),
+                    (
+                        history.Action.CREATE
+                        if write.report.action is RowAction.CREATE
+                        else history.Action.UPDATE
+                    ).value,
+                    actor_id,
+                    json.dumps(write.changes),
+                ]
+                for write in plan.writes
             ],
         )
-    entries = [
-        {
-            "entity_type": "dataset",
-            "entity_id": str(write.report.dataset_id),
-            "action": (
-                history.Action.CREATE
-                if write.report.action is RowAction.CREATE
-                else history.Action.UPDATE
-            ).value,
-            "actor_id": actor_id,
-            "changes": history.diff(write.before or {}, write.after),
-        }
-        for write in plan.writes
-    ]
-    if entries:
-        await connection.execute(insert(cast(Table, HistoryEntry.__table__)), entries)

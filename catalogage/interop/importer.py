@@ -34,10 +34,10 @@ from catalogage.interop.tabular import (
     ORGANIZATION_COLUMNS,
     extra_value,
     field_value,
+    folded,
 )
 from catalogage.organizations.models import Organization
 from catalogage.organizations.service import get_organization
-from catalogage.vocabularies.normalize import fold
 
 #: Columns a file must have: the schema's columns whose value is required.
 REQUIRED_COLUMNS = (
@@ -118,7 +118,7 @@ def _organization_problems(cells: dict[str, str], organization: Organization) ->
                     f"({organization.alternative_id or organization.siret})",
                 )
             ]
-    elif name and fold(name) != fold(organization.name):
+    elif name and folded(name) != folded(organization.name):
         return [
             Problem(
                 field="nom_orga",
@@ -146,7 +146,7 @@ def _candidate(
     )
     candidate.errors.extend(_organization_problems(cells, org))
     name = cells.get("nom_orga", "")
-    if not candidate.errors and name and fold(name) != fold(org.name):
+    if not candidate.errors and name and folded(name) != folded(org.name):
         candidate.warnings.append(
             Problem(field="nom_orga", message=f"differs from the organization's name ({org.name})")
         )

@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from catalogage.catalogs.models import ExtraField, ExtraFieldType
 from catalogage.catalogs.schemas import SCHEMA_COLUMNS
 from catalogage.vocabularies.frequencies import FREQUENCIES, UpdateFrequency, parse_frequency
+from catalogage.vocabularies.normalize import fold
+
+#: Folding and reading frequencies are pure, and files repeat the same organization
+#: names, keywords, formats and frequencies on every row: each distinct text once.
+folded = lru_cache(maxsize=65_536)(fold)
+frequency_of = lru_cache(maxsize=4_096)(parse_frequency)
 
 #: Schema column -> Dataset attribute, for the columns that are dataset fields.
 FIELD_OF_COLUMN: dict[str, str] = {
@@ -150,7 +157,7 @@ def field_value(field: str, text: str) -> Any:
     if field in DATE_FIELDS:
         return parse_date(text)
     if field == "update_frequency":
-        code = parse_frequency(text)
+        code = frequency_of(text)
         if code is None:
             labels = ", ".join(info.label_fr for info in FREQUENCIES.values())
             raise ValueError(f"unknown frequency {text!r}; expected one of: {labels}")

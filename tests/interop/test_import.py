@@ -471,3 +471,78 @@ def test_simultaneous_imports_never_interleave(client, world, db, server):
     assert set(results) <= {200, 409} and 200 in results
     # Whatever the interleaving of requests, each title exists once.
     assert dataset_count(db) == 300
+
+
+def test_imports_keep_search_and_counts_exact(client, world, db):
+    """Bulk writes go through COPY and one UPDATE: the row trigger still indexes every
+    dataset for search and the statement triggers keep `dataset_count` exact."""
+    from tests.test_search_counts import RECOUNT, STORED
+
+    def found(q: str) -> list[str]:
+        response = client.get("/search/datasets", params={"q": q, "facets": "false"})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return [] if body["corrected"] else sorted(hit["title"] for hit in body["items"])
+
+    content = csv_bytes(
+        [row(world), row(world, titre="Forêts domaniales", mots_cles="forêt,bois")]
+    )
+    report = upload(client, world, world.org_a, content, dry_run=False, visibility="public")
+    assert report.json()["summary"]["create"] == 2
+    assert found("foret") == ["Forêts domaniales"]
+    assert db.execute(STORED) == db.execute(RECOUNT)
+    corrected = csv_bytes(
+        [
+            row(world, description="Analyses des nappes phréatiques."),
+            row(world, titre="Forêts domaniales", description="Inventaire forestier."),
+        ]
+    )
+    report = upload(client, world, world.org_a, corrected, dry_run=False)
+    assert report.json()["summary"]["update"] == 2
+    assert found("nappes") == ["Qualité de l'eau potable"]
+    assert found("controle") == []
+    assert db.execute(STORED) == db.execute(RECOUNT)
+    versions = db.execute("SELECT version, updated_at > created_at FROM dataset")
+    assert versions == [(2, True), (2, True)]
+    entries = db.execute("SELECT action, count(*) FROM history_entry GROUP BY 1 ORDER BY 1")
+    assert entries == [("create", 2), ("update", 2)]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "marie.curie@example.gouv.fr",
+        "  Marie.Curie@EXAMPLE.gouv.fr ",
+        "pierre@forêt.fr",
+        "not-an-address",
+        "a@b",
+        "two@@example.fr",
+        "Marie <marie@example.fr>",
+        "x" * 70 + "@example.fr",
+    ],
+)
+def test_cached_email_check_matches_dataset_fields(address):
+    """Imports check each distinct address once; results and errors must be the API's."""
+    from pydantic import ValidationError
+
+    from catalogage.datasets.schemas import DatasetFields
+    from catalogage.interop.changes import _RowFields
+
+    values = dict(
+        title="T",
+        description="D",
+        keywords=["k"],
+        service="S",
+        geographical_coverage="France",
+        formats=["CSV"],
+        contact_emails=[address],
+        service_contact_email=address,
+    )
+    outcomes = []
+    for model in (DatasetFields, _RowFields, _RowFields):  # the second _RowFields hits the cache
+        try:
+            data = model.model_validate(values)
+            outcomes.append((data.contact_emails, data.service_contact_email))
+        except ValidationError as exc:
+            outcomes.append([(e["loc"], e["msg"], e["type"]) for e in exc.errors()])
+    assert outcomes[0] == outcomes[1] == outcomes[2]
