@@ -415,7 +415,10 @@ async def apply_plan(session: AsyncSession, actor: User | None, siret: str, plan
     creates = [w for w in plan.writes if w.report.action is RowAction.CREATE]
     updates = [w for w in plan.writes if w.report.action is RowAction.UPDATE]
     connection = await session.connection()
+    # asyncpg's COPY, on the connection (and in the transaction) of the session.
     driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None:
+        raise RuntimeError("the session's database connection is closed")
     if creates:
         await driver.copy_records_to_table(
             "dataset",

@@ -484,9 +484,7 @@ def test_imports_keep_search_and_counts_exact(client, world, db):
         body = response.json()
         return [] if body["corrected"] else sorted(hit["title"] for hit in body["items"])
 
-    content = csv_bytes(
-        [row(world), row(world, titre="Forêts domaniales", mots_cles="forêt,bois")]
-    )
+    content = csv_bytes([row(world), row(world, titre="Forêts domaniales", mots_cles="forêt,bois")])
     report = upload(client, world, world.org_a, content, dry_run=False, visibility="public")
     assert report.json()["summary"]["create"] == 2
     assert found("foret") == ["Forêts domaniales"]
