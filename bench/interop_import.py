@@ -23,6 +23,8 @@ from catalogage.catalogs.schemas import SCHEMA_COLUMNS
 from catalogage.datasets.models import Visibility
 from catalogage.interop.importer import import_file
 
+TARGET_ROWS_PER_SECOND = 5_000
+
 
 def catalog_file(rows: int, *, variant: str = "") -> bytes:
     buffer = io.StringIO()
@@ -81,16 +83,27 @@ def main() -> None:
         with throwaway_database() as (_cluster, url):
             data = catalog_file(rows)
             corrected = catalog_file(rows, variant=" (corrigé)")
+            speeds: dict[bool, list[float]] = {True: [], False: []}
             for step, content, dry_run in (
                 ("dry run, empty catalog", data, True),
                 ("apply, creates", data, False),
                 ("re-import, unchanged", data, False),
+                ("dry run, corrections", corrected, True),
                 ("apply, updates", corrected, False),
             ):
                 seconds, summary = asyncio.run(timed(url, content, dry_run=dry_run))
                 counts = {k: v for k, v in summary.items() if v}
+                speeds[dry_run].append(rows / seconds)
                 print(
                     f"{rows:>7} {step:<22} {seconds:>8.2f} {rows / seconds:>8.0f}  {counts}",
+                    flush=True,
+                )
+            for dry_run, label in ((True, "dry run"), (False, "apply")):
+                slowest = min(speeds[dry_run])
+                verdict = "met" if slowest >= TARGET_ROWS_PER_SECOND else "MISSED"
+                print(
+                    f"{rows:>7} {label:<22} slowest {slowest:>8.0f} rows/s "
+                    f"(target {TARGET_ROWS_PER_SECOND:,}: {verdict})",
                     flush=True,
                 )
 

@@ -25,7 +25,13 @@ from catalogage.catalogs.schemas import SCHEMA_COLUMNS
 from catalogage.catalogs.service import get_catalog
 from catalogage.datasets.models import Visibility
 from catalogage.errors import AppError, FieldError
-from catalogage.interop.changes import Candidate, apply_plan, lock_catalog, plan_changes
+from catalogage.interop.changes import (
+    Candidate,
+    apply_plan,
+    collection_paused,
+    lock_catalog,
+    plan_changes,
+)
 from catalogage.interop.reader import FileRejected, ParsedFile, read_catalog_file
 from catalogage.interop.schemas import FileInfo, ImportReport, Problem
 from catalogage.interop.tabular import (
@@ -195,6 +201,30 @@ async def import_file(
     invalid and `dry_run` is false, and `Conflict` (409) when another import or
     harvest into the catalog is running. Created datasets get `visibility`.
     """
+    with collection_paused():
+        return await _import(
+            session,
+            actor,
+            siret,
+            data,
+            filename=filename,
+            dry_run=dry_run,
+            visibility=visibility,
+            progress=progress,
+        )
+
+
+async def _import(
+    session: AsyncSession,
+    actor: User | None,
+    siret: str,
+    data: bytes,
+    *,
+    filename: str,
+    dry_run: bool,
+    visibility: Visibility,
+    progress: Callable[[int, int], None] | None,
+) -> ImportReport:
     catalog = await get_catalog(session, siret)
     organization = await get_organization(session, siret)
     report = ImportReport(organization_siret=siret, dry_run=dry_run)

@@ -120,6 +120,9 @@ def _cell_of_field(field: str, value: Any) -> str:
 
 def cell_text(value: Any) -> str:
     """A cell read from CSV or XLSX as trimmed text (XLSX dates become ISO dates)."""
+    if isinstance(value, str):  # every CSV cell: the fast path
+        text = value.strip()
+        return strip_formula_guard(text).strip() if text.startswith("'") else text
     if value is None:
         return ""
     if isinstance(value, datetime):
