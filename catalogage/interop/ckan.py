@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,6 +39,7 @@ from catalogage.datasets.visibility import visible_to
 from catalogage.dependencies import DbSession
 from catalogage.errors import ERROR_RESPONSES, AppError, Forbidden, NotFound, Unauthorized
 from catalogage.organizations.models import Organization
+from catalogage.search import service as search
 from catalogage.vocabularies.frequencies import FREQUENCIES, UpdateFrequency
 
 logger = logging.getLogger("catalogage.interop.ckan")
@@ -133,6 +134,27 @@ CKAN_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(tags=["ckan"], route_class=CkanRoute, responses=CKAN_ERROR_RESPONSES)
+
+View = Callable[..., Coroutine[Any, Any, JSONResponse]]
+
+
+def action(name: str) -> Callable[[View], View]:
+    """Serve a view as CKAN action `name`: GET and POST on `/api/3/action/{name}` (one
+    OpenAPI operation each, with distinct ids), and on the unversioned `/api/action/`
+    path that some clients use (left out of the OpenAPI document)."""
+
+    def register(view: View) -> View:
+        path = f"/api/3/action/{name}"
+        for method in ("GET", "POST"):
+            router.add_api_route(
+                path, view, methods=[method], operation_id=f"ckan_{name}_{method.lower()}"
+            )
+        router.add_api_route(
+            f"/api/action/{name}", view, methods=["GET", "POST"], include_in_schema=False
+        )
+        return view
+
+    return register
 
 
 async def action_params(request: Request) -> dict[str, Any]:
@@ -273,28 +295,6 @@ def package_dict(dataset: Dataset, base: str) -> dict[str, Any]:
 # -- search ---------------------------------------------------------------------------
 
 
-def text_condition(query: str) -> ColumnElement[bool]:
-    """Datasets matching a free-text query: every word must appear (case-insensitive)
-    in the title, the description or a keyword. Kept small so that a real search
-    engine can replace it."""
-    conditions = []
-    for word in query.split():
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(
-                Dataset.title.ilike(pattern),
-                Dataset.description.ilike(pattern),
-                func.array_to_string(Dataset.keywords, " ").ilike(pattern),
-            )
-        )
-    if not conditions:
-        return Dataset.id.is_not(None)
-    combined = conditions[0]
-    for condition in conditions[1:]:
-        combined = combined & condition
-    return combined
-
-
 _FQ_TERM = re.compile(r'(?P<neg>[-+]?)(?P<field>[A-Za-z_.]+):(?P<value>"[^"]*"|\S+)')
 
 
@@ -333,19 +333,20 @@ _SORTS = {
 }
 
 
-def sort_order(sort: str) -> list[Any]:
+def sort_order(sort: str, rank: ColumnElement[float] | None) -> list[Any]:
+    """ORDER BY for CKAN's `sort`; `score` is the search engine's relevance (`rank`, when
+    `q` has searchable words; otherwise it orders nothing)."""
     order: list[Any] = []
     for clause in sort.split(","):
         parts = clause.split()
         if not parts:
             continue
         field, direction = parts[0], (parts[1].lower() if len(parts) > 1 else "asc")
-        if field == "score":
-            continue
-        if field not in _SORTS or direction not in {"asc", "desc"}:
+        if direction not in {"asc", "desc"} or (field != "score" and field not in _SORTS):
             raise CkanError("Search Query Error", f"cannot sort by {clause.strip()!r}", 409)
-        column = _SORTS[field]
-        order.append(column.desc() if direction == "desc" else column.asc())
+        column = rank if field == "score" else _SORTS[field]
+        if column is not None:
+            order.append(column.desc() if direction == "desc" else column.asc())
     return [*order, Dataset.updated_at.desc(), Dataset.id]
 
 
@@ -403,8 +404,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.api_route("/api/3/action/status_show", methods=["GET", "POST"])
-@router.api_route("/api/action/status_show", methods=["GET", "POST"], include_in_schema=False)
+@action("status_show")
 async def status_show(request: Request, user: AnyCaller) -> JSONResponse:
     return envelope(
         request,
@@ -420,14 +420,12 @@ async def status_show(request: Request, user: AnyCaller) -> JSONResponse:
     )
 
 
-@router.api_route("/api/3/action/site_read", methods=["GET", "POST"])
-@router.api_route("/api/action/site_read", methods=["GET", "POST"], include_in_schema=False)
+@action("site_read")
 async def site_read(request: Request, user: AnyCaller) -> JSONResponse:
     return envelope(request, True)
 
 
-@router.api_route("/api/3/action/package_list", methods=["GET", "POST"])
-@router.api_route("/api/action/package_list", methods=["GET", "POST"], include_in_schema=False)
+@action("package_list")
 async def package_list(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     """Names (ids) of the datasets the caller may see, oldest first."""
     params = await action_params(request)
@@ -456,8 +454,7 @@ async def _visible_dataset(session: AsyncSession, user: AnyCaller, name: Any) ->
     return dataset
 
 
-@router.api_route("/api/3/action/package_show", methods=["GET", "POST"])
-@router.api_route("/api/action/package_show", methods=["GET", "POST"], include_in_schema=False)
+@action("package_show")
 async def package_show(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     params = await action_params(request)
     if "id" not in params:
@@ -466,11 +463,12 @@ async def package_show(request: Request, session: DbSession, user: AnyCaller) ->
     return envelope(request, package_dict(dataset, _base(request)))
 
 
-@router.api_route("/api/3/action/package_search", methods=["GET", "POST"])
-@router.api_route("/api/action/package_search", methods=["GET", "POST"], include_in_schema=False)
+@action("package_search")
 async def package_search(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
-    """`q` (words in title, description, keywords), `fq` (organization, tags, res_format),
-    `rows` (at most 1000), `start`, `sort`, `facet.field`, `facet.limit`."""
+    """`q` (the search engine's syntax: French stemming, accents ignored, `"phrase"`,
+    `OR`, `-word`), `fq` (organization, tags, res_format), `rows` (at most 1000),
+    `start`, `sort` (default: relevance, then last modified), `facet.field`,
+    `facet.limit`."""
     params = await action_params(request)
     rows = _int_param(params, "rows", DEFAULT_ROWS, MAX_ROWS)
     start = _int_param(params, "start", 0, 10_000_000)
@@ -478,10 +476,11 @@ async def package_search(request: Request, session: DbSession, user: AnyCaller) 
     sort = str(params.get("sort") or "score desc, metadata_modified desc")
     where = [visible_to(visible_organizations(user))]
     query = str(params.get("q") or "").strip()
-    if query and query != "*:*":
-        where.append(text_condition(query))
+    match = await search.text_match(session, query) if query and query != "*:*" else None
+    if match is not None:
+        where.append(match.condition)
     where.extend(filter_conditions(str(params.get("fq") or "")))
-    order = sort_order(sort)
+    order = sort_order(sort, match.rank if match is not None else None)
     count = await session.scalar(select(func.count()).select_from(Dataset).where(*where))
     datasets = await session.scalars(
         select(Dataset).where(*where).order_by(*order).offset(start).limit(rows)
@@ -520,8 +519,7 @@ async def _organization_counts(
     return [(organization, count) for organization, count in rows.all()]
 
 
-@router.api_route("/api/3/action/organization_list", methods=["GET", "POST"])
-@router.api_route("/api/action/organization_list", methods=["GET", "POST"], include_in_schema=False)
+@action("organization_list")
 async def organization_list(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     """Organization names (SIRETs); dictionaries with `all_fields=true`."""
     params = await action_params(request)
@@ -533,8 +531,7 @@ async def organization_list(request: Request, session: DbSession, user: AnyCalle
     return envelope(request, [organization.siret for organization, _ in organizations])
 
 
-@router.api_route("/api/3/action/organization_show", methods=["GET", "POST"])
-@router.api_route("/api/action/organization_show", methods=["GET", "POST"], include_in_schema=False)
+@action("organization_show")
 async def organization_show(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     params = await action_params(request)
     if "id" not in params:
@@ -557,8 +554,7 @@ async def organization_show(request: Request, session: DbSession, user: AnyCalle
     return envelope(request, result)
 
 
-@router.api_route("/api/3/action/tag_list", methods=["GET", "POST"])
-@router.api_route("/api/action/tag_list", methods=["GET", "POST"], include_in_schema=False)
+@action("tag_list")
 async def tag_list(request: Request, session: DbSession, user: AnyCaller) -> JSONResponse:
     """Keywords used by datasets the caller may see (`query`: a case-insensitive prefix)."""
     params = await action_params(request)

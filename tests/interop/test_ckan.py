@@ -135,3 +135,79 @@ def test_write_actions_do_not_exist(ckan, client):
 def test_legacy_action_prefix(server, catalog):
     remote = ckanapi.RemoteCKAN(server)
     assert len(remote.action.package_list()) == 3
+
+
+def test_package_search_q_uses_the_search_engine(ckan, client, world, server):
+    """`q` goes through the search engine: accents ignored, French stemming, `-word`
+    exclusion, relevance order by default, with the same visibility as other actions."""
+    # No factory text mentioning forests ("inventaire forestier") in these datasets.
+    plain = {"service": "Service des données", "technical_source": None}
+    forest = create_dataset(
+        client,
+        world,
+        **plain,
+        title="Forêt domaniale de Brocéliande",
+        description="Parcelles gérées par l'Office national.",
+        keywords=["nature"],
+    )
+    paths = create_dataset(
+        client,
+        world,
+        "editor_b",
+        **plain,
+        organization_siret=world.org_b,
+        title="Cartographie des chemins",
+        description="Chemins de randonnée en forêt.",
+        keywords=["randonnée"],
+    )
+    budget = create_dataset(
+        client,
+        world,
+        **plain,
+        title="Budget primitif",
+        description="Budget de la ville et parcelles communales.",
+        keywords=["budget"],
+    )
+    create_dataset(
+        client, world, **plain, title="Forêt secrète", visibility="draft", keywords=["x"]
+    )
+
+    def ids(**params):
+        return [package["id"] for package in ckan.action.package_search(**params)["results"]]
+
+    # Accents and case ignored; the title match ranks first.
+    assert ids(q="foret") == [forest["id"], paths["id"]]
+    # Plural and singular share a stem.
+    assert sorted(ids(q="parcelle")) == sorted([forest["id"], budget["id"]])
+    # Exclusion.
+    assert ids(q="parcelle -budget") == [forest["id"]]
+    # An explicit sort replaces relevance.
+    assert ids(q="foret", sort="title_string asc") == [paths["id"], forest["id"]]
+    # Filters and facets apply to the matches.
+    assert ids(q="foret", fq=f"organization:{world.org_b}") == [paths["id"]]
+    faceted = ckan.action.package_search(q="foret", **{"facet.field": '["organization"]'})
+    assert faceted["count"] == 2
+    assert faceted["facets"]["organization"] == {world.org_a: 1, world.org_b: 1}
+    # Drafts stay hidden from others and visible to their organization's members.
+    member = ckanapi.RemoteCKAN(server, get_only=True)
+    member.base_url = "api/3/action/"
+    member.session = __import__("requests").Session()
+    member.session.headers["Authorization"] = f"Bearer {world.tokens['editor_a']}"
+    assert len(member.action.package_search(q="foret")["results"]) == 3
+    # A query without a searchable word does not filter; a too long one is refused.
+    assert len(ids(q="*:*")) == 4 - 1
+    response = client.get("/api/3/action/package_search", params={"q": "x" * 201})
+    assert response.status_code == 409
+    assert response.json()["error"]["__type"] == "Validation Error"
+
+
+def test_ckan_operations_have_unique_openapi_ids(client):
+    operations = [
+        (path, method, operation["operationId"])
+        for path, item in client.get("/openapi.json").json()["paths"].items()
+        for method, operation in item.items()
+        if path.startswith("/api/3/action/")
+    ]
+    assert len(operations) == 16
+    assert len({operation_id for _, _, operation_id in operations}) == 16
+    assert ("/api/3/action/package_search", "post", "ckan_package_search_post") in operations
