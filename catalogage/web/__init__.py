@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from catalogage.config import Settings
-from catalogage.web import account, admin, organizations, routes
+from catalogage.web import account, admin, imports, organizations, routes
 from catalogage.web.assets import mount_static
 from catalogage.web.errors import install_error_pages
 from catalogage.web.sessions import install_sessions, load_session_user
@@ -22,5 +22,6 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     app.state.session_user_loader = load_session_user
     for router in (routes.router, account.router, organizations.router, admin.router):
         app.include_router(router)
+    app.include_router(imports.router)
     mount_static(app)
     install_error_pages(app)

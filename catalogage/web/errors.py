@@ -54,6 +54,7 @@ _TITLES = {
     404: N_("Page non trouvée"),
     405: N_("Méthode non autorisée"),
     409: N_("Conflit"),
+    413: N_("Fichier trop volumineux"),
     422: N_("Données invalides"),
     429: N_("Trop de tentatives"),
     500: N_("Erreur inattendue"),
@@ -71,6 +72,7 @@ _EXPLANATIONS = {
         "Si vous avez tapé l’adresse web dans le navigateur, vérifiez qu’elle est correcte. "
         "La page n’est peut-être plus disponible."
     ),
+    413: N_("Le fichier envoyé dépasse la taille maximale acceptée."),
     429: N_("Trop de tentatives de connexion ont échoué. Réessayez dans quelques minutes."),
     500: N_(
         "Désolé, le service rencontre un problème, nous travaillons pour le résoudre le plus "

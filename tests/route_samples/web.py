@@ -217,3 +217,38 @@ def admin_add_format(ctx: Context) -> Call:
 @sample("POST", "/admin/licences")
 def admin_add_license(ctx: Context) -> Call:
     return _form(ctx, "/admin/licences", {"name": "Licence de test", "url": "", "is_open": "true"})
+
+
+def _import_file(ctx: Context) -> bytes:
+    header = (
+        "titre,description,mots_cles,nom_orga,siret_orga,service,contact_personne,couv_geo,format"
+    )
+    row = (
+        f"Jeu importé,Description,eau,Direction des données A,{ctx.world.org_a},"
+        "Service,a@example.gouv.fr,France,CSV"
+    )
+    return f"{header}\n{row}\n".encode()
+
+
+@sample("GET", "/organisations/{siret}/import")
+def import_page(ctx: Context) -> Call:
+    return Call(f"/organisations/{ctx.world.org_a}/import")
+
+
+@sample("POST", "/organisations/{siret}/import")
+def check_import_file(ctx: Context) -> Call:
+    call = _form(ctx, f"/organisations/{ctx.world.org_a}/import", {"visibility": "draft"})
+    return Call(call.url, data=call.data, files={"file": ("catalogue.csv", _import_file(ctx))})
+
+
+@sample("POST", "/organisations/{siret}/import/appliquer")
+def apply_import_file(ctx: Context) -> Call:
+    url = f"/organisations/{ctx.world.org_a}/import"
+    # As someone allowed, check a file first: the session cookie then names it.
+    checked = ctx.client.post(
+        url,
+        files={"file": ("catalogue.csv", _import_file(ctx))},
+        headers=ctx.world.headers(ctx.role),
+    )
+    match = re.search(r'name="upload" value="([^"]+)"', checked.text)
+    return _form(ctx, url + "/appliquer", {"upload": match.group(1) if match else "none"})
