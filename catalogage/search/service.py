@@ -16,13 +16,13 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, case, cast, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -346,29 +346,10 @@ async def _prepare(session: AsyncSession, q: str) -> Prepared:
     return Prepared(row[0] or None, row[1] or None, row[2])
 
 
-async def cached_count(
-    session: AsyncSession,
-    cache: GenerationCache,
-    viewer: User | None,
-    key: Hashable,
-    statement: Select[Any],
-) -> int:
-    """`statement`'s count, cached for the catalog generation and `viewer`'s scope.
-
-    For listings outside this package (`GET /datasets/`): `key` must identify
-    everything the statement depends on besides the viewer and the catalog.
-    """
-    if not cache.enabled:
-        count: int = (await session.execute(statement)).scalar_one()
-        return count
-    generation = (await session.execute(select(_generation()))).scalar_one()
-    full_key = ("count", key, scope_of(viewer))
-    cached = cache.get(full_key, generation)
-    if cached is not None:
-        return int(cached)
-    total: int = (await session.execute(statement)).scalar_one()
-    cache.put(full_key, generation, str(total).encode())
-    return total
+async def current_generation(session: AsyncSession) -> int:
+    """The catalog generation (see cache.py), for answer caches outside this package."""
+    generation: int = (await session.execute(select(_generation()))).scalar_one()
+    return generation
 
 
 @dataclass(frozen=True)
