@@ -213,12 +213,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: What a 503 asks clients to wait before retrying.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_body(message: str) -> dict[str, str]:
+    """The body of a 503: the database cannot serve this request now."""
+    return {"error": "service_unavailable", "message": message}
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
     return JSONResponse(
-        {"error": "service_unavailable", "message": "The database is unavailable; retry shortly"},
+        unavailable_body("The database is unavailable; retry shortly"),
         status_code=503,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
