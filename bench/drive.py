@@ -184,7 +184,27 @@ def run_wrk(
     errors plus non-2xx answers."""
     paths_file = workdir / f"paths-{time.monotonic_ns()}.txt"
     paths_file.write_text("\n".join(paths) + "\n")
-    result = subprocess.run(
+    try:
+        result = _wrk(base_url, paths_file, seconds=seconds, connections=connections)
+    finally:
+        paths_file.unlink()
+    line = next((x for x in result.stdout.splitlines() if x.startswith("REPORT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
+    report = json.loads(line.removeprefix("REPORT "))
+    return Measure(
+        requests_per_second=report["requests"] / report["seconds"],
+        p50_ms=report["p50_us"] / 1000,
+        p99_ms=report["p99_us"] / 1000,
+        errors=report["errors"],
+        requests=report["requests"],
+    )
+
+
+def _wrk(
+    base_url: str, paths_file: Path, *, seconds: int, connections: int
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             "wrk",
             "-t",
@@ -203,17 +223,6 @@ def run_wrk(
         capture_output=True,
         text=True,
         check=False,
-    )
-    line = next((x for x in result.stdout.splitlines() if x.startswith("REPORT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed: {result.stdout}\n{result.stderr}")
-    report = json.loads(line.removeprefix("REPORT "))
-    return Measure(
-        requests_per_second=report["requests"] / report["seconds"],
-        p50_ms=report["p50_us"] / 1000,
-        p99_ms=report["p99_us"] / 1000,
-        errors=report["errors"],
-        requests=report["requests"],
     )
 
 

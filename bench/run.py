@@ -129,7 +129,7 @@ def endpoints(targets: dict[str, Any]) -> list[Endpoint]:
         return await search.autocomplete(session, GenerationCache(0, 1), None, "for")
 
     return [
-        Endpoint("list page 1 (/datasets/)", ["/datasets/"], list_page, cached=False),
+        Endpoint("list page 1 (/datasets/)", ["/datasets/"], list_page),
         _search_endpoint("list page 1 (/search)", {"facets": "false"}),
         _search_endpoint("deep page (keyset)", {"facets": "false", "cursor": targets["cursor"]}),
         _search_endpoint("search: common word", {"q": corpus.COMMON_WORD, "facets": "false"}),

@@ -18,6 +18,7 @@ from catalogage.config import ConfigError, Settings, load_settings
 from catalogage.datasets.routes import router as datasets_router
 from catalogage.db import Database
 from catalogage.db.session import create_engine
+from catalogage.deadline import RequestDeadlineMiddleware
 from catalogage.errors import ERROR_RESPONSES, install_error_handlers
 from catalogage.interop.ckan import router as ckan_router
 from catalogage.interop.routes import rdf_router as dcat_dataset_router
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     install_error_handlers(app)
+    # Innermost of ours: its 503 still gets the security headers.
+    app.add_middleware(RequestDeadlineMiddleware, seconds=settings.request_deadline_seconds)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     # Before the datasets router: /datasets/{id}.ttl must not be read as a dataset id.

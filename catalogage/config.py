@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=10_000, ge=100)
     db_pool_size: int = Field(default=10, ge=1)
     db_pool_timeout_seconds: float = Field(default=2.0, gt=0)
+    #: A request that has not started its answer after this long gets 503 and its
+    #: database connections are terminated (catalogage/deadline.py). Keep it above the
+    #: statement timeout, so that a slow query on a healthy server ends with the server's
+    #: own cancellation; it is what bounds a request on a frozen server.
+    request_deadline_seconds: float = Field(default=12.0, gt=0)
     #: Search answers cached per worker, valid until the next catalog change (0 disables).
     search_cache_entries: int = Field(default=2000, ge=0)
     search_cache_megabytes: int = Field(default=32, ge=1)

@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("catalogage.errors")
@@ -213,12 +214,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: What a 503 asks clients to wait before retrying.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_body(message: str) -> dict[str, str]:
+    """The body of a 503: the database cannot serve this request now."""
+    return {"error": "service_unavailable", "message": message}
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
     return JSONResponse(
-        {"error": "service_unavailable", "message": "The database is unavailable; retry shortly"},
+        unavailable_body("The database is unavailable; retry shortly"),
         status_code=503,
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -242,7 +252,13 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """Other driver errors: 503 when the database cannot serve now, else a bare 500."""
     assert isinstance(exc, sqlalchemy.exc.DBAPIError)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
-    if sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES):
+    if sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES) or isinstance(
+        exc.orig, AsyncAdapt_asyncpg_dbapi.InternalClientError
+    ):
+        # asyncpg's client-side state errors ("cannot switch to state 12; another
+        # operation is in progress") come from a connection the server dropped in the
+        # middle of an operation (seen during PostgreSQL restarts): nothing was
+        # acknowledged, and the pool replaces the connection.
         return await _database_unavailable(request, exc)
     return await _unexpected_error(request, exc)
 

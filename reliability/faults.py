@@ -23,8 +23,10 @@ class WriteLoad:
     instance: Instance
     writers: int = 4
     acknowledged: list[str] = field(default_factory=list)
-    failed: int = 0
+    #: Answers other than 201, by status (0: no answer at all).
+    failures: dict[int, int] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def _write(self) -> None:
@@ -38,14 +40,14 @@ class WriteLoad:
                 try:
                     answer = client.post("/datasets/", json=body)
                 except httpx.HTTPError:
-                    self.failed += 1
-                    time.sleep(0.05)
-                    continue
-                if answer.status_code == 201:
+                    answer = None
+                if answer is not None and answer.status_code == 201:
                     self.acknowledged.append(answer.json()["id"])
-                else:
-                    self.failed += 1
-                    time.sleep(0.05)
+                    continue
+                status = 0 if answer is None else answer.status_code
+                with self._lock:
+                    self.failures[status] = self.failures.get(status, 0) + 1
+                time.sleep(0.05)
 
     def __enter__(self) -> WriteLoad:
         self._threads = [threading.Thread(target=self._write) for _ in range(self.writers)]
@@ -73,7 +75,8 @@ class FaultResult:
     name: str
     recovery_seconds: float
     acknowledged: int
-    failed_during_fault: int
+    #: Failed writes during the fault, by status (0: no answer).
+    failed_during_fault: dict[int, int]
     lost: int
     detail: str = ""
 
@@ -97,7 +100,7 @@ def kill_worker(instance: Instance) -> FaultResult:
             time.sleep(0.02)
         time.sleep(2)
     return FaultResult(
-        "kill -9 worker", recovered, len(load.acknowledged), load.failed, load.missing()
+        "kill -9 worker", recovered, len(load.acknowledged), load.failures, load.missing()
     )
 
 
@@ -120,7 +123,7 @@ def restart_postgres(instance: Instance) -> FaultResult:
         "PostgreSQL restart",
         recovery,
         len(load.acknowledged),
-        load.failed,
+        load.failures,
         load.missing(),
         f"/health {statuses[0]} while down ({down_seconds:.1f} s), then {statuses[1]}",
     )

@@ -99,18 +99,7 @@ class Instance:
         return sorted(pids)
 
     def postgres_pids(self) -> list[int]:
-        """The postmaster and its backends (every process whose command line names our data
-        directory, or whose parent is the postmaster)."""
-        pid_file = self.cluster.data_dir / "postmaster.pid"
-        postmaster = int(pid_file.read_text().split()[0])
-        pids = [postmaster]
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
-                    pids.append(int(stat.parent.name))
-            except (OSError, ValueError, IndexError):
-                continue
-        return pids
+        return cluster_pids(self.cluster.data_dir)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -121,6 +110,20 @@ class Instance:
                 self.process.kill()
                 self.process.wait()
         self.cluster.stop()
+
+
+def cluster_pids(data_dir: Path) -> list[int]:
+    """The postmaster of the cluster in `data_dir` and its children (backends, background
+    workers): the processes to SIGSTOP to freeze that cluster."""
+    postmaster = int((data_dir / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
 
 
 def start(extra_env: dict[str, str] | None = None, *, demo: bool = True) -> Instance:

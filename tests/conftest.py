@@ -59,6 +59,8 @@ def free_port() -> int:
 class TestDatabase:
     """Synchronous access to the test database, for setting up and checking state."""
 
+    __test__ = False  # a helper, not a test class
+
     def __init__(self, url: str) -> None:
         self.url = url
 

@@ -259,3 +259,39 @@ def test_malformed_json_is_a_clear_error(client: httpx.Client, world: World) -> 
     )
     assert response.status_code == 422
     assert response.json()["error"] == "validation_error"
+
+
+def test_cached_listings_follow_every_change_and_each_callers_scope(
+    client: httpx.Client, world: World
+) -> None:
+    """`GET /datasets/` answers are cached per catalog generation and visibility scope:
+    each write shows in the next listing, and nobody gets a listing cached for a
+    caller who sees more."""
+
+    def listing(role: str, **params: Any) -> tuple[list[str], str]:
+        response = client.get("/datasets/", params=params, headers=world.headers(role))
+        assert response.status_code == 200, response.text
+        return [d["title"] for d in response.json()], response.headers["X-Total-Count"]
+
+    public = create_dataset(client, world, title="Public", visibility="public")
+    create_dataset(client, world, title="Brouillon A", visibility="draft")
+    for _ in range(2):  # the second round is served from the cache
+        assert listing("editor_a", sort="title") == (["Brouillon A", "Public"], "2")
+        assert listing("anonymous", sort="title") == (["Public"], "1")
+        assert listing("editor_b", sort="title") == (["Public"], "1")
+        assert listing("anonymous", tag="forêt", sort="title") == (["Public"], "1")
+
+    url = f"/datasets/{public['id']}"
+    edited = client.patch(
+        url,
+        json={"title": "Public modifié"},
+        headers={**world.headers("editor_a"), "If-Match": '"1"'},
+    )
+    assert edited.status_code == 200, edited.text
+    assert listing("anonymous", sort="title") == (["Public modifié"], "1")
+    assert listing("anonymous", tag="forêt", sort="title") == (["Public modifié"], "1")
+
+    deleted = client.delete(url, headers=world.headers("manager_a"))
+    assert deleted.status_code == 204
+    assert listing("anonymous") == ([], "0")
+    assert listing("editor_a") == (["Brouillon A"], "1")

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from catalogage.config import LogFormat, Settings
 from catalogage.logs import JsonFormatter, logging_config
+from tests.conftest import TestDatabase, serve_in_thread
 from tests.factories import World, create_dataset
 
 
@@ -78,3 +86,44 @@ def test_app_recovers_from_a_database_restart(client: httpx.Client, cluster, wor
     assert set(statuses) <= {200, 503}, statuses
     assert statuses[-1] == 200 and statuses.count(503) <= 1, statuses
     assert len(client.get("/datasets/").json()) == 1
+
+
+@contextmanager
+def table_locked(db: TestDatabase, table: str) -> Iterator[None]:
+    """Hold an ACCESS EXCLUSIVE lock on `table` (every read of it waits) until exit."""
+    locked, release = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        engine = create_async_engine(db.url, poolclass=NullPool)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                await asyncio.to_thread(release.wait)
+        finally:
+            await engine.dispose()
+
+    holder = threading.Thread(target=asyncio.run, args=(hold(),))
+    holder.start()
+    try:
+        assert locked.wait(10), "could not take the lock"
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_a_timed_out_health_check_leaves_no_busy_connection_in_the_pool(
+    settings: Settings, db: TestDatabase
+) -> None:
+    """`/health` gives up after 2 s; the connection whose query it abandoned must not go
+    back to the pool marked busy ("another operation is in progress": a 500 for the next
+    request that gets it). With a pool of one, the next request gets that connection."""
+    one_connection = settings.model_copy(update={"db_pool_size": 1})
+    with serve_in_thread(one_connection) as url, httpx.Client(base_url=url, timeout=30) as http:
+        assert http.get("/health").status_code == 200
+        with table_locked(db, "alembic_version"):
+            assert http.get("/health").status_code == 503
+        statuses = [http.get("/datasets/").status_code for _ in range(3)]
+        assert statuses == [200, 200, 200], statuses
+        assert http.get("/health").status_code == 200

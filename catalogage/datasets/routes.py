@@ -30,7 +30,6 @@ IfMatch = Annotated[str | None, Header(description='ETag of the edited version, 
 @router.get("/", response_model=list[DatasetRead])
 async def list_datasets(
     request: Request,
-    response: Response,
     session: DbSession,
     user: AnyCaller,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -44,7 +43,7 @@ async def list_datasets(
     sort: Annotated[
         service.Sort | None, Query(description="Default: relevance with q, else -updated_at")
     ] = None,
-) -> list[DatasetRead]:
+) -> Response:
     """Datasets the caller may see. Several values of one filter are OR'ed."""
     if sort is None:
         sort = service.Sort.RELEVANCE if q.strip() else service.Sort.UPDATED_DESC
@@ -56,17 +55,18 @@ async def list_datasets(
         visibility=visibility,
         updated_since=updated_since,
     )
-    items, total = await service.list_datasets(
+    body, total = await service.list_page(
         session,
         user,
         filters,
         sort=sort,
         offset=(page - 1) * page_size,
         limit=page_size,
-        count_cache=request.app.state.search_cache,
+        cache=request.app.state.search_cache,
     )
-    set_pagination_headers(request, response, page=page, page_size=page_size, total=total)
-    return [DatasetRead.model_validate(item) for item in items]
+    answer = Response(content=body, media_type="application/json")
+    set_pagination_headers(request, answer, page=page, page_size=page_size, total=total)
+    return answer
 
 
 @router.post("/", status_code=201, response_model=DatasetRead)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Select, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from catalogage.accounts.models import User
 from catalogage.catalogs.extra_values import validate_extra_values
 from catalogage.catalogs.service import get_catalog
 from catalogage.datasets.models import Dataset, Visibility
-from catalogage.datasets.schemas import DatasetFields, DatasetPatch
+from catalogage.datasets.schemas import DatasetFields, DatasetPatch, DatasetRead
 from catalogage.datasets.visibility import visible_to
 from catalogage.errors import (
     FieldError,
@@ -114,10 +115,8 @@ async def list_datasets(
     sort: Sort = Sort.UPDATED_DESC,
     offset: int = 0,
     limit: int = 20,
-    count_cache: GenerationCache | None = None,
 ) -> tuple[Sequence[Dataset], int]:
-    """One page of the datasets `viewer` may see, and how many there are in all
-    (counts are cached in `count_cache` until the catalog changes)."""
+    """One page of the datasets `viewer` may see, and how many there are in all."""
     text_match = await search.text_match(session, filters.text) if filters.text else None
     count = _filtered(select(func.count()).select_from(Dataset), viewer, filters, text_match)
     if not (filters.text or filters.tags or filters.formats or filters.updated_since):
@@ -125,11 +124,8 @@ async def list_datasets(
         total = await search.visible_total(
             session, viewer, filters.organizations, [v.value for v in filters.visibility]
         )
-    elif count_cache is None:
-        total = await session.scalar(count)
     else:
-        key = json.dumps(asdict(filters), default=str, sort_keys=True)
-        total = await search.cached_count(session, count_cache, viewer, key, count)
+        total = await session.scalar(count)
     if sort is Sort.RELEVANCE:
         order = (
             (text_match.rank.desc(), Dataset.id.asc())
@@ -145,6 +141,47 @@ async def list_datasets(
         .limit(limit)
     )
     return page.all(), total or 0
+
+
+_PAGE_ADAPTER = TypeAdapter(list[DatasetRead])
+
+
+async def list_page(
+    session: AsyncSession,
+    viewer: User | None,
+    filters: DatasetFilters,
+    *,
+    sort: Sort,
+    offset: int,
+    limit: int,
+    cache: GenerationCache,
+) -> tuple[bytes, int]:
+    """`list_datasets` as the JSON body `GET /datasets/` answers, and the total.
+
+    Cached for the catalog generation and the viewer's visibility scope, like search
+    answers (see catalogage/search/cache.py for why a cached answer is exactly as
+    correct as a recomputed one). Encoding 20 full records is most of the cost of a
+    listing, which is why the encoded body is what is kept.
+    """
+
+    async def compute() -> bytes:
+        items, total = await list_datasets(
+            session, viewer, filters, sort=sort, offset=offset, limit=limit
+        )
+        body = _PAGE_ADAPTER.dump_json([DatasetRead.model_validate(item) for item in items])
+        return total.to_bytes(8, "big") + body
+
+    generation = await search.current_generation(session) if cache.enabled else 0
+    key = (
+        "datasets",
+        json.dumps(asdict(filters), default=str, sort_keys=True),
+        sort,
+        offset,
+        limit,
+        search.scope_of(viewer),
+    )
+    value = await cache.get_or_compute(key, generation, compute)
+    return value[8:], int.from_bytes(value[:8], "big")
 
 
 async def get_dataset(session: AsyncSession, viewer: User | None, dataset_id: uuid.UUID) -> Dataset:

@@ -16,13 +16,14 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Hashable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, case, cast, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Text, case, cast, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -331,44 +332,43 @@ class Prepared:
     generation: int
 
 
+async def current_generation(session: AsyncSession) -> int:
+    """The catalog generation (see cache.py), for answer caches outside this package."""
+    generation: int = (await session.execute(select(_generation()))).scalar_one()
+    return generation
+
+
+#: Normalized tsquery texts of recent queries (query -> finding, ranking). They depend
+#: only on the query and the text search configuration, which changes only through a
+#: migration, after which a deploy restarts the workers: they never go stale in a
+#: worker. Building and compiling the normalizing expression costs more CPU than
+#: serving a cached answer, so a repeated query skips it.
+_normalized: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+NORMALIZED_QUERIES_KEPT = 4096
+
+
 async def _prepare(session: AsyncSession, q: str) -> Prepared:
-    """Normalize the query with PostgreSQL and read the catalog generation, in one
-    round trip."""
+    """Normalize the query with PostgreSQL (unless a recent request did) and read the
+    catalog generation, in one round trip."""
+    known = _normalized.get(q)
+    if known is not None:
+        _normalized.move_to_end(q)
+        return Prepared(*known, await current_generation(session))
     parsed = parse(q)
     expression = tsquery(parsed)
     strict = tsquery(parsed, expand=False)
     if expression is None or strict is None:
-        generation = (await session.execute(select(_generation()))).scalar_one()
-        return Prepared(None, None, generation)
-    row = (
-        await session.execute(select(cast(expression, Text), cast(strict, Text), _generation()))
-    ).one()
-    return Prepared(row[0] or None, row[1] or None, row[2])
-
-
-async def cached_count(
-    session: AsyncSession,
-    cache: GenerationCache,
-    viewer: User | None,
-    key: Hashable,
-    statement: Select[Any],
-) -> int:
-    """`statement`'s count, cached for the catalog generation and `viewer`'s scope.
-
-    For listings outside this package (`GET /datasets/`): `key` must identify
-    everything the statement depends on besides the viewer and the catalog.
-    """
-    if not cache.enabled:
-        count: int = (await session.execute(statement)).scalar_one()
-        return count
-    generation = (await session.execute(select(_generation()))).scalar_one()
-    full_key = ("count", key, scope_of(viewer))
-    cached = cache.get(full_key, generation)
-    if cached is not None:
-        return int(cached)
-    total: int = (await session.execute(statement)).scalar_one()
-    cache.put(full_key, generation, str(total).encode())
-    return total
+        normalized: tuple[str | None, str | None] = (None, None)
+        generation = await current_generation(session)
+    else:
+        row = (
+            await session.execute(select(cast(expression, Text), cast(strict, Text), _generation()))
+        ).one()
+        normalized, generation = (row[0] or None, row[1] or None), row[2]
+    _normalized[q] = normalized
+    if len(_normalized) > NORMALIZED_QUERIES_KEPT:
+        _normalized.popitem(last=False)
+    return Prepared(*normalized, generation)
 
 
 @dataclass(frozen=True)

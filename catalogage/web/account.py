@@ -109,15 +109,14 @@ async def account(request: Request, session: DbSession, user: SignedIn) -> Respo
 @router.post("/compte/jetons")
 async def create_token(request: Request, session: DbSession, user: SignedIn) -> Response:
     form = await request.form()
-    try:
+    with forms.FormErrors(request) as errors:
         data = TokenCreate.model_validate(
             {"name": forms.text(form, "name"), "expires_in_days": forms.text(form, "days") or 90}
         )
-    except ValidationError as exc:
-        errors = forms.model_errors(request, exc)
-        if "expires_in_days" in errors:
-            errors["days"] = errors.pop("expires_in_days")
-        return await _account_page(request, session, user, errors=errors, status_code=422)
+    if errors.fields:
+        if "expires_in_days" in errors.fields:
+            errors.fields["days"] = errors.fields.pop("expires_in_days")
+        return await _account_page(request, session, user, errors=errors.fields, status_code=422)
     _token, plain = await accounts.issue_token(
         session, user, name=data.name, days=data.expires_in_days
     )

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import ValidationError
 
 from catalogage.accounts import service as accounts
 from catalogage.accounts.auth import Admin
@@ -68,22 +67,16 @@ async def admin_organizations(request: Request, session: DbSession, user: Admin)
 async def create_organization(request: Request, session: DbSession, user: Admin) -> Response:
     form = await request.form()
     state = {name: forms.text(form, name) for name in ("siret", "name", "alternative_id")}
-    try:
+    with forms.FormErrors(request) as errors:
         data = OrganizationCreate.model_validate(
             {**state, "alternative_id": state["alternative_id"] or None}
         )
         await organizations.create_organization(session, data)
-    except ValidationError as exc:
-        errors = forms.model_errors(request, exc)
-    except AppError as exc:
-        if not exc.fields:
-            raise
-        errors = forms.field_errors(request, exc.fields)
-    else:
+    if not errors.fields:
         await session.commit()
         flash(request, _(request, N_("L’organisation a été créée.")))
         return redirect("/admin/organisations")
-    return await _organizations_page(request, session, user, state, errors, status_code=422)
+    return await _organizations_page(request, session, user, state, errors.fields, status_code=422)
 
 
 async def _users_page(
@@ -125,7 +118,7 @@ async def create_user(request: Request, session: DbSession, user: Admin) -> Resp
     form = await request.form()
     state: dict[str, Any] = {name: forms.text(form, name) for name in ("email", "name")}
     state["is_admin"] = form.get("is_admin") == "true"
-    try:
+    with forms.FormErrors(request) as errors:
         data = UserCreate.model_validate({**state, "password": str(form.get("password", ""))})
         await accounts.create_user(
             session,
@@ -134,21 +127,17 @@ async def create_user(request: Request, session: DbSession, user: Admin) -> Resp
             password=data.password,
             is_admin=data.is_admin,
         )
-    except ValidationError as exc:
-        errors = forms.model_errors(request, exc)
-        if "password" in errors:
-            errors["password"] = _(
-                request, N_("Le mot de passe doit compter au moins 10 caractères.")
-            )
-    except AppError as exc:
-        if not exc.fields:
-            raise
-        errors = forms.field_errors(request, exc.fields)
-    else:
+    if not errors.fields:
         await session.commit()
         flash(request, _(request, N_("Le compte a été créé.")))
         return redirect("/admin/utilisateurs")
-    return await _users_page(request, session, user, state=state, errors=errors, status_code=422)
+    if "password" in errors.fields:
+        errors.fields["password"] = _(
+            request, N_("Le mot de passe doit compter au moins 10 caractères.")
+        )
+    return await _users_page(
+        request, session, user, state=state, errors=errors.fields, status_code=422
+    )
 
 
 @router.post("/utilisateurs/{user_id}/activation")
@@ -233,23 +222,17 @@ async def admin_vocabularies(request: Request, session: DbSession, user: Admin) 
 async def add_format(request: Request, session: DbSession, user: Admin) -> Response:
     form = await request.form()
     state = {name: forms.text(form, name) for name in ("name", "eu_file_type")}
-    try:
+    with forms.FormErrors(request) as errors:
         data = FormatCreate.model_validate(
             {"name": state["name"], "eu_file_type": state["eu_file_type"] or None}
         )
         await vocabularies.add_format(session, data.name, data.eu_file_type)
-    except ValidationError as exc:
-        errors = forms.model_errors(request, exc)
-    except AppError as exc:
-        if not exc.fields:
-            raise
-        errors = forms.field_errors(request, exc.fields)
-    else:
+    if not errors.fields:
         await session.commit()
         flash(request, _(request, N_("Le format a été ajouté.")))
         return redirect("/admin/vocabulaires")
     return await _vocabularies_page(
-        request, session, user, format_state=state, format_errors=errors, status_code=422
+        request, session, user, format_state=state, format_errors=errors.fields, status_code=422
     )
 
 
@@ -258,19 +241,13 @@ async def add_license(request: Request, session: DbSession, user: Admin) -> Resp
     form = await request.form()
     state: dict[str, Any] = {name: forms.text(form, name) for name in ("name", "url")}
     state["is_open"] = form.get("is_open") == "true"
-    try:
+    with forms.FormErrors(request) as errors:
         data = LicenseCreate.model_validate({**state, "url": state["url"] or None})
         await vocabularies.add_license(session, data.name, data.url, data.is_open)
-    except ValidationError as exc:
-        errors = forms.model_errors(request, exc)
-    except AppError as exc:
-        if not exc.fields:
-            raise
-        errors = forms.field_errors(request, exc.fields)
-    else:
+    if not errors.fields:
         await session.commit()
         flash(request, _(request, N_("La licence a été ajoutée.")))
         return redirect("/admin/vocabulaires")
     return await _vocabularies_page(
-        request, session, user, license_state=state, license_errors=errors, status_code=422
+        request, session, user, license_state=state, license_errors=errors.fields, status_code=422
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from types import TracebackType
 from typing import Any
 
 from fastapi import Request
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from catalogage.catalogs.models import ExtraField
-from catalogage.errors import FieldError, ValidationFailed
+from catalogage.errors import AppError, FieldError, ValidationFailed
 from catalogage.web.i18n import N_, _
 
 #: Optional dataset fields: an empty input means "no value".
@@ -191,3 +192,35 @@ def field_errors(request: Request, fields: Iterable[FieldError] | None) -> dict[
             _form_field(field), _message(request, field, "", str(error["message"]), {})
         )
     return errors
+
+
+class FormErrors:
+    """The errors of one form submission, shown next to its fields.
+
+    Wrap the form's validation and service calls in `with forms.FormErrors(request) as
+    errors:`. A pydantic `ValidationError`, or an API error of `kinds` that names fields,
+    ends the block and fills `errors.fields` (form field -> French message); any other
+    error propagates. After the block, `errors.fields` is empty when the submission passed.
+    """
+
+    def __init__(self, request: Request, kinds: tuple[type[AppError], ...] = (AppError,)) -> None:
+        self.request = request
+        self.kinds = kinds
+        self.fields: dict[str, str] = {}
+
+    def __enter__(self) -> FormErrors:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if isinstance(exc, ValidationError):
+            self.fields = model_errors(self.request, exc)
+            return True
+        if isinstance(exc, self.kinds) and exc.fields:
+            self.fields = field_errors(self.request, exc.fields)
+            return True
+        return False

@@ -208,16 +208,10 @@ async def set_member(
     ensure_org_role(user, siret, Role.MANAGER)
     form = await request.form()
     state = {"email": forms.text(form, "email"), "role": forms.text(form, "role")}
-    try:
+    with forms.FormErrors(request, kinds=(NotFound,)) as errors:
         data = MemberSet.model_validate(state)
         await accounts.set_membership(session, siret, data.email, data.role)
-    except ValidationError as exc:
-        errors = forms.model_errors(request, exc)
-    except NotFound as exc:
-        if not exc.fields:
-            raise
-        errors = forms.field_errors(request, exc.fields)
-    else:
+    if not errors.fields:
         await session.commit()
         flash(request, _(request, N_("Le membre a été enregistré.")))
         return redirect(f"/organisations/{siret}#membres")
@@ -227,7 +221,7 @@ async def set_member(
         user,
         siret,
         member_state=state,
-        member_errors=errors,
+        member_errors=errors.fields,
         status_code=422,
     )
 

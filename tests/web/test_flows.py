@@ -256,3 +256,30 @@ def test_organization_page_lists_only_visible_records(
     expect(page.get_by_role("heading", level=2, name="2 jeux de données")).to_be_visible()
     expect(page.get_by_text("Brouillon de A")).to_be_visible()
     expect(page.locator("#membres")).to_have_count(0)  # members: managers only
+
+
+def test_search_boxes_suggest_what_the_visitor_may_see(
+    page: Page, client: httpx.Client, world: World
+) -> None:
+    create_dataset(client, world, title="Qualité de l'eau potable", keywords=["qualité"])
+    create_dataset(client, world, title="Qualité secrète", visibility="draft")
+
+    page.goto("/")
+    page.locator("#recherche-accueil").press_sequentially("qual")
+    suggestions = page.locator("#suggestions-recherche-accueil option")
+    expect(suggestions.first).to_have_attribute("value", "Qualité de l'eau potable")
+    expect(suggestions.first).to_have_attribute("label", "Jeu de données")
+    expect(
+        page.locator('#suggestions-recherche-accueil option[label="Mot-clé"]')
+    ).to_have_attribute("value", "qualité")
+    expect(suggestions).to_have_count(2)  # not the draft
+
+    # The search page's box offers the same; a suggestion is a search.
+    page.goto("/recherche")
+    page.locator("#champ-q").press_sequentially("qualité de l")
+    expect(page.locator("#suggestions-recherche option").first).to_have_attribute(
+        "value", "Qualité de l'eau potable"
+    )
+    page.locator("#champ-q").fill("Qualité de l'eau potable")
+    page.locator("#champ-q").press("Enter")
+    expect(page.locator("#nombre-resultats")).to_have_text("1 jeu de données trouvé")

@@ -46,6 +46,39 @@ function suggestKeywords(input) {
   });
 }
 
+// Search suggestions: dataset titles, keywords, organizations and coverage values
+// matching the text being typed (/search/autocomplete), offered in the input's
+// datalist with their kind as label. Answers to older keystrokes are ignored.
+function suggestSearches(input) {
+  const list = document.getElementById(input.getAttribute("list"));
+  let pending = null;
+  let latest = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(pending);
+    const text = input.value;
+    if (text.trim().length < 2) {
+      list.replaceChildren();
+      return;
+    }
+    pending = setTimeout(async () => {
+      const request = ++latest;
+      const url = `${input.dataset.searchSuggestions}?q=${encodeURIComponent(text)}`;
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok || request !== latest) return;
+      const suggestions = await response.json();
+      list.replaceChildren(
+        ...suggestions.map((suggestion) => {
+          const option = document.createElement("option");
+          option.value = suggestion.value;
+          const kind = suggestion.kind[0].toUpperCase() + suggestion.kind.slice(1);
+          option.label = list.dataset[`kind${kind}`] || "";
+          return option;
+        }),
+      );
+    }, 150);
+  });
+}
+
 // Move the focus to the error summary or conflict message so screen readers announce it.
 function focusMessage() {
   const message = document.getElementById("conflit") || document.getElementById("erreurs");
@@ -55,5 +88,6 @@ function focusMessage() {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("form[data-unsaved-warning]").forEach(warnOnUnsavedChanges);
   document.querySelectorAll("input[data-keyword-picker]").forEach(suggestKeywords);
+  document.querySelectorAll("input[data-search-suggestions]").forEach(suggestSearches);
   focusMessage();
 });
