@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -42,7 +43,6 @@ from catalogage.interop.schemas import ImportReport, Problem, RowAction, RowRepo
 from catalogage.interop.tabular import COLUMN_OF_FIELD, folded
 from catalogage.schemas import _nul_path as nul_path
 from catalogage.vocabularies import service as vocabularies
-from catalogage.vocabularies.frequencies import UpdateFrequency
 from catalogage.vocabularies.normalize import clean
 
 #: Namespace of our advisory locks on catalogs (the second key is the SIRET's hash).
@@ -188,12 +188,17 @@ async def _existing(session: AsyncSession, siret: str, for_update: bool) -> Sequ
 
 
 def snapshot(row: Row[Any]) -> dict[str, Any]:
-    """The tracked fields of a dataset row as JSON values (as `datasets.service.snapshot`)."""
-    values = {name: getattr(row, name) for name in TRACKED_FIELDS}
-    values["visibility"] = Visibility(values["visibility"])
-    if values["update_frequency"]:
-        values["update_frequency"] = UpdateFrequency(values["update_frequency"])
-    return DatasetFields.model_construct(**values).model_dump(mode="json")
+    """The tracked fields of a dataset row as JSON values, as `datasets.service.snapshot`
+    gives them for a `Dataset` (visibility and frequency are stored as their codes)."""
+    values: dict[str, Any] = {}
+    for name in TRACKED_FIELDS:
+        value = getattr(row, name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, list | dict):
+            value = value.copy()
+        values[name] = value
+    return values
 
 
 class _Formats:
@@ -371,11 +376,11 @@ async def plan_changes(
     canonical_tags = await _canonical_tags(session, tag_names)
     for item in validated:
         after_values = _normalized(item.data, item.extra, item.formats, canonical_tags)
-        canonical_fields = {
-            name: after_values[name]
-            for name in ("keywords", "formats", "contact_emails", "extra_fields")
+        # The column values as JSON (what `snapshot` gives once they are stored).
+        after = {
+            name: value.isoformat() if isinstance(value, date) else value
+            for name, value in after_values.items()
         }
-        after = item.data.model_copy(update=canonical_fields).model_dump(mode="json")
         changes = history.diff(item.before or {}, after)
         item.report.title = item.data.title
         if item.existing is None:
