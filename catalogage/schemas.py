@@ -20,7 +20,7 @@ class Input(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
-        path = _nul_path(data)
+        path = nul_path(data)
         if path is not None:
             raise ValueError(f"{path or 'body'}: must not contain NUL characters")
         return data
@@ -40,7 +40,7 @@ class PatchInput(Input):
         return self
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
+def nul_path(value: Any, path: str = "") -> str | None:
     """Dotted path of the first string containing NUL inside `value`, or None."""
     if isinstance(value, str):
         return path if "\x00" in value else None
@@ -54,7 +54,7 @@ def _nul_path(value: Any, path: str = "") -> str | None:
         if isinstance(key, str) and "\x00" in key:
             return path or "body"
         child = path if key is None else (f"{path}.{key}" if path else str(key))
-        found = _nul_path(item, child)
+        found = nul_path(item, child)
         if found is not None:
             return found
     return None

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import Select, UnaryExpression, func, select
+from sqlalchemy import Row, Select, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalogage.accounts.auth import visible_organizations
@@ -71,8 +71,9 @@ class DatasetFilters:
     text: str = ""
 
 
-def snapshot(dataset: Dataset) -> dict[str, Any]:
-    """The tracked fields as JSON values (dates as ISO strings)."""
+def snapshot(dataset: Dataset | Row[Any]) -> dict[str, Any]:
+    """The tracked fields as JSON values (dates as ISO strings), of a `Dataset` or of a
+    row selecting those columns (imports compare rows without loading objects)."""
     values: dict[str, Any] = {}
     for name in TRACKED_FIELDS:
         value = getattr(dataset, name)

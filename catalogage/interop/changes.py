@@ -36,12 +36,12 @@ from catalogage.catalogs.extra_values import validate_extra_values
 from catalogage.catalogs.models import Catalog
 from catalogage.datasets.models import Dataset, Visibility
 from catalogage.datasets.schemas import DatasetFields
-from catalogage.datasets.service import TRACKED_FIELDS
+from catalogage.datasets.service import TRACKED_FIELDS, snapshot
 from catalogage.errors import Conflict, ValidationFailed, validation_fields
 from catalogage.history import service as history
 from catalogage.interop.schemas import ImportReport, Problem, RowAction, RowReport
 from catalogage.interop.tabular import COLUMN_OF_FIELD, folded
-from catalogage.schemas import _nul_path as nul_path
+from catalogage.schemas import nul_path
 from catalogage.vocabularies import service as vocabularies
 from catalogage.vocabularies.normalize import clean
 
@@ -185,20 +185,6 @@ async def _existing(session: AsyncSession, siret: str, for_update: bool) -> Sequ
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).all()
-
-
-def snapshot(row: Row[Any]) -> dict[str, Any]:
-    """The tracked fields of a dataset row as JSON values, as `datasets.service.snapshot`
-    gives them for a `Dataset` (visibility and frequency are stored as their codes)."""
-    values: dict[str, Any] = {}
-    for name in TRACKED_FIELDS:
-        value = getattr(row, name)
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, list | dict):
-            value = value.copy()
-        values[name] = value
-    return values
 
 
 class _Formats:

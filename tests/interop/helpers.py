@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests.factories import World
+from tests.factories import World, add_organization
 
 T = TypeVar("T")
 REFERENCE = Path("/work/shared/reference")
@@ -44,33 +41,21 @@ def upload(
     )
 
 
+def add_example_organization(db: Any, world: World) -> str:
+    """The example file's organization (IGN), with editor_a as its editor."""
+    add_organization(db, IGN_SIRET, IGN_NAME)
+    db.execute(
+        "INSERT INTO membership (user_id, organization_siret, role) VALUES (:u, :s, 'editor')",
+        u=world.users["editor_a"],
+        s=IGN_SIRET,
+    )
+    return IGN_SIRET
+
+
 def dataset_count(db: Any, siret: str | None = None) -> int:
     if siret is None:
         return int(db.scalar("SELECT count(*) FROM dataset"))
     return int(db.scalar("SELECT count(*) FROM dataset WHERE organization_siret = :s", s=siret))
-
-
-def serve_app(app: Any) -> tuple[str, Callable[[], None]]:
-    """Serve an ASGI app with uvicorn on a free loopback port; returns (base URL, stop)."""
-    from tests.conftest import free_port
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("server did not start")
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    return f"http://127.0.0.1:{port}", stop
 
 
 def in_session(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

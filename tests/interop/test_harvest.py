@@ -16,13 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from catalogage.app import create_app
 from catalogage.config import Settings
 from catalogage.db.migrate import upgrade
 from catalogage.interop.harvest import HarvestError, harvest
-from tests.conftest import RESET_TABLES, SECRET_KEY, TestDatabase, free_port
+from tests.conftest import RESET_TABLES, SECRET_KEY, TestDatabase, free_port, serve_in_thread
 from tests.factories import World, build_world, create_dataset
-from tests.interop.helpers import dataset_count, in_session, serve_app
+from tests.interop.helpers import dataset_count, in_session
 
 SOURCE_DATABASE = "catalogage_harvest_source"
 CLI = str(Path(sys.executable).parent / "catalogage")
@@ -53,11 +52,10 @@ def remote_instance(cluster, tmp_path_factory) -> Iterator[Remote]:
         var_dir=tmp_path_factory.mktemp("remote-var"),
         _env_file=None,  # type: ignore[call-arg]
     )
-    base, stop = serve_app(create_app(settings))
     try:
-        yield Remote(base, TestDatabase(url))
+        with serve_in_thread(settings) as base:
+            yield Remote(base, TestDatabase(url))
     finally:
-        stop()
         cluster.drop_database(SOURCE_DATABASE)
 
 

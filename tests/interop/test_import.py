@@ -16,8 +16,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from catalogage.interop import reader
-from tests.factories import add_organization, create_dataset
-from tests.interop.helpers import IGN_NAME, IGN_SIRET, SCHEMA_DIR, dataset_count, upload
+from tests.factories import create_dataset
+from tests.interop.helpers import (
+    SCHEMA_DIR,
+    add_example_organization,
+    dataset_count,
+    upload,
+)
 
 EXAMPLE = (SCHEMA_DIR / "exemple-valide.csv").read_bytes()
 HEADER = EXAMPLE.decode("utf-8").splitlines()[0].split(",")
@@ -59,13 +64,7 @@ def row(world, **overrides: str) -> dict[str, str]:
 
 @pytest.fixture
 def ign(db, world):
-    add_organization(db, IGN_SIRET, IGN_NAME)
-    db.execute(
-        "INSERT INTO membership (user_id, organization_siret, role) VALUES (:u, :s, 'editor')",
-        u=world.users["editor_a"],
-        s=IGN_SIRET,
-    )
-    return IGN_SIRET
+    return add_example_organization(db, world)
 
 
 def test_official_example_imports(client, world, db, ign):

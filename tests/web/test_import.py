@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import World, add_organization
-from tests.interop.helpers import IGN_NAME, IGN_SIRET, SCHEMA_DIR
+from tests.factories import World
+from tests.interop.helpers import SCHEMA_DIR, add_example_organization
 from tests.web.conftest import Pages, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
@@ -22,14 +22,7 @@ EXAMPLE_TITLE = "Arbres vivants inventoriés en forêt."
 
 @pytest.fixture
 def ign(db: Any, world: World) -> str:
-    """The example file's organization, with editor_a as its editor."""
-    add_organization(db, IGN_SIRET, IGN_NAME)
-    db.execute(
-        "INSERT INTO membership (user_id, organization_siret, role) VALUES (:u, :s, 'editor')",
-        u=world.users["editor_a"],
-        s=IGN_SIRET,
-    )
-    return IGN_SIRET
+    return add_example_organization(db, world)
 
 
 def _counts(db: Any) -> tuple[int, int]:
